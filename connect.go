@@ -1,0 +1,411 @@
+// Package connect gives a Go backend what hosted connection platforms sell as a service:
+// OAuth authorize URLs for many SaaS providers, the callback and code exchange, connections
+// made from API keys and other credentials, and tokens that refresh and persist themselves,
+// on stores the backend already runs.
+//
+// [AuthorizeURL] is the pure builder of authorize URLs. A [Connector], made by [New], runs the
+// whole flow: [Connector.AuthorizeURL] checks a request against the provider's rules in a
+// [providers.Registry], saves the pending authorization in a [state.Store] and returns the
+// URL to send the user to.
+package connect
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/connectkit/connect/metadata"
+	"github.com/connectkit/connect/pkce"
+	"github.com/connectkit/connect/providers"
+	"github.com/connectkit/connect/state"
+)
+
+// Defaults and bounds of the [Config] durations.
+const (
+	DefaultStateTTL     = 10 * time.Minute // RFC 6749 §4.1.2 recommends codes live at most 10 minutes
+	MaxStateTTL         = 30 * time.Minute
+	DefaultStoreTimeout = 2 * time.Second
+)
+
+// Config configures a [Connector]. Zero values mean the defaults documented on each field.
+type Config struct {
+	// Providers is the provider catalog; nil means providers.Default().
+	Providers *providers.Registry
+	// Apps holds the projects' provider apps (client ids and secrets); nil means an empty
+	// [MemoryAppStore].
+	Apps AppStore
+	// States holds pending authorizations between the authorize URL and the callback; nil
+	// means state.NewMemoryStore(). Use a shared store (Redis, PostgreSQL) when the callback
+	// may reach another replica.
+	States state.Store
+	// RedirectURL is the callback URL registered with the providers: absolute https (plain
+	// http only on a loopback address), no fragment. It is required for the OAuth flow.
+	RedirectURL string
+	// StateTTL is how long a pending authorization lives; 0 means DefaultStateTTL. It may
+	// not exceed MaxStateTTL.
+	StateTTL time.Duration
+	// StoreTimeout bounds the store calls of one operation; 0 means DefaultStoreTimeout. The
+	// in-process memory stores never block and are called without it.
+	StoreTimeout time.Duration
+	// HTTPClient makes the requests to providers; nil means a client that never follows
+	// redirects and times out after 30 seconds.
+	HTTPClient *http.Client
+	// Logger receives debug and error records, never a secret; nil means no logging.
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Rand is the source of state tokens, PKCE verifiers and binding values; nil means
+	// crypto/rand. It must be a cryptographically secure source outside tests.
+	Rand io.Reader
+}
+
+// Connector runs the connection flows. Make one with [New]; it is safe for concurrent use.
+type Connector struct {
+	providers    *providers.Registry
+	apps         AppStore
+	states       state.Store
+	redirectURL  string
+	stateTTL     time.Duration
+	storeTimeout time.Duration
+	httpClient   *http.Client
+	log          *slog.Logger
+	now          func() time.Time
+	rand         io.Reader
+	inMemory     bool // apps and states are the memory stores, which never block
+}
+
+// New checks cfg and returns a Connector.
+func New(cfg Config) (*Connector, error) {
+	c := &Connector{
+		providers:    cfg.Providers,
+		apps:         cfg.Apps,
+		states:       cfg.States,
+		redirectURL:  cfg.RedirectURL,
+		stateTTL:     cfg.StateTTL,
+		storeTimeout: cfg.StoreTimeout,
+		httpClient:   cfg.HTTPClient,
+		log:          cfg.Logger,
+		now:          cfg.Now,
+		rand:         cfg.Rand,
+	}
+	if c.redirectURL != "" {
+		if err := checkRedirectURI(c.redirectURL); err != nil {
+			return nil, fmt.Errorf("connect: Config.RedirectURL: %w", err)
+		}
+	}
+	switch {
+	case c.stateTTL == 0:
+		c.stateTTL = DefaultStateTTL
+	case c.stateTTL < 0 || c.stateTTL > MaxStateTTL:
+		return nil, fmt.Errorf("connect: Config.StateTTL must be between 0 and %s", MaxStateTTL)
+	}
+	switch {
+	case c.storeTimeout == 0:
+		c.storeTimeout = DefaultStoreTimeout
+	case c.storeTimeout < 0:
+		return nil, errors.New("connect: Config.StoreTimeout must not be negative")
+	}
+	if c.providers == nil {
+		c.providers = providers.Default()
+	}
+	if c.apps == nil {
+		c.apps = NewMemoryAppStore()
+	}
+	if c.states == nil {
+		c.states = state.NewMemoryStore(state.WithClock(c.clock()))
+	}
+	_, memApps := c.apps.(*MemoryAppStore)
+	_, memStates := c.states.(*state.MemoryStore)
+	c.inMemory = memApps && memStates
+	if c.httpClient == nil {
+		c.httpClient = &http.Client{
+			Timeout:       30 * time.Second,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if c.rand == nil {
+		c.rand = rand.Reader
+	}
+	return c, nil
+}
+
+func (c *Connector) clock() func() time.Time {
+	if c.now != nil {
+		return c.now
+	}
+	return time.Now
+}
+
+// Authorization is a started authorization: send the user to URL.
+type Authorization struct {
+	// URL is the provider's authorize URL.
+	URL string `json:"url"`
+	// State is the state token in URL; the callback brings it back.
+	State string `json:"state"`
+	// ExpiresAt is when the pending authorization lapses.
+	ExpiresAt time.Time `json:"expiresAt"`
+	// Binding is set when the request enabled CSRF protection: keep it in the browser that
+	// starts the flow (an HttpOnly cookie) and hand it to the callback, which refuses the
+	// flow without it. Only its SHA-256 is stored.
+	Binding Secret `json:"-"`
+}
+
+// AuthorizeURL starts an authorization code flow: it checks req, looks the provider up,
+// checks its workspace and metadata inputs, picks the provider app, mints a state token and
+// a PKCE verifier, builds the authorize URL with the provider's rules, and saves the pending
+// authorization under the SHA-256 of the state token. A store failure returns no URL.
+//
+// Input errors are a *[ValidationError] naming the fields by their JSON names and matching
+// [ErrInvalidRequest].
+func (c *Connector) AuthorizeURL(ctx context.Context, req OAuthConnectRequest) (*Authorization, error) {
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	if c.redirectURL == "" {
+		return nil, errors.New("connect: Config.RedirectURL is not set")
+	}
+	p, ok := c.providers.Lookup(req.Provider)
+	if !ok {
+		return nil, invalid("provider", "is not a known provider", ErrUnknownProvider)
+	}
+	if !p.Accepts(providers.OAuth2AuthorizationCode) {
+		return nil, invalid("provider", "does not offer the OAuth authorization code flow", nil)
+	}
+	values, err := resolveInputs(p, req.ProviderWorkspaceRef, req.ProviderMetadata)
+	if err != nil {
+		return nil, err
+	}
+	authURL, tokenURL, err := p.Endpoints(values)
+	if err != nil {
+		return nil, inputError(err)
+	}
+	sep := p.Separator()
+	if _, err := checkScopes(req.Scopes, sep); err != nil {
+		return nil, err
+	}
+	sctx, cancel := c.storeContext(ctx)
+	defer cancel()
+	app, err := c.app(sctx, req.ProjectID, req.Provider, req.ProviderAppID)
+	if err != nil {
+		return nil, err
+	}
+
+	scopes := make([]string, 0, len(p.DefaultScopes)+len(app.Scopes)+len(req.Scopes)+1)
+	scopes = append(scopes, p.DefaultScopes...)
+	scopes = append(scopes, app.Scopes...)
+	scopes = append(scopes, req.Scopes...)
+	fixed := p.EncodedAuthParams()
+	disableOffline := true
+	if !req.DisableOfflineAccess {
+		switch p.Refresh.By {
+		case "", providers.RefreshByOfflineAccess:
+			disableOffline = false
+		case providers.RefreshByScope:
+			scopes = append(scopes, p.Refresh.Scope)
+		case providers.RefreshByParam:
+			fixed = joinQuery(fixed, url.QueryEscape(p.Refresh.Param)+"="+url.QueryEscape(p.Refresh.Value))
+		}
+	}
+	if len(scopes) > maxScopes {
+		return nil, invalid("scopes", "with the provider's and the app's scopes, at most 50 scopes", nil)
+	}
+	prompt, noPrompt := req.Prompt, false
+	if prompt == "" {
+		prompt, noPrompt = p.Prompt, p.NoPrompt
+	}
+
+	var tok string
+	if tok, err = state.NewToken(c.rand); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrRandom, err)
+	}
+	s := session{
+		ProjectID:    req.ProjectID,
+		Provider:     p.Name,
+		GroupRef:     req.GroupRef,
+		GroupName:    orDefault(req.GroupName, req.GroupRef),
+		ConsumerRef:  req.ConsumerRef,
+		ConsumerName: orDefault(req.ConsumerName, req.ConsumerRef),
+		Workspace:    values["workspace"],
+		Metadata:     metadataOnly(values),
+		AppID:        app.ID,
+		RedirectURI:  c.redirectURL,
+		TokenURL:     tokenURL,
+		Scopes:       dedupe(scopes, !disableOffline),
+	}
+	var challenge string
+	if p.PKCE != providers.PKCEUnsupported {
+		if s.Verifier, err = pkce.NewVerifierFrom(c.rand); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrRandom, err)
+		}
+		challenge = pkce.Challenge(s.Verifier)
+	}
+	var binding string
+	if req.EnableCSRFProtection {
+		if binding, err = state.NewToken(c.rand); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrRandom, err)
+		}
+		h := sha256.Sum256([]byte(binding))
+		s.BindingHash = h[:]
+	}
+
+	if fixed != "" {
+		if strings.IndexByte(authURL, '?') >= 0 {
+			authURL += "&" + fixed
+		} else {
+			authURL += "?" + fixed
+		}
+	}
+	u, err := AuthorizeURL(AuthorizeParams{
+		AuthorizeURL:         authURL,
+		ClientID:             app.ClientID,
+		RedirectURI:          c.redirectURL,
+		State:                tok,
+		Scopes:               scopes,
+		ScopeSeparator:       sep,
+		Prompt:               prompt,
+		NoPrompt:             noPrompt,
+		AdditionalParams:     req.AdditionalParams,
+		DisableOfflineAccess: disableOffline,
+		CodeChallenge:        challenge,
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	now := c.now()
+	s.CreatedAt = now
+	s.ExpiresAt = now.Add(c.stateTTL)
+	rec := s.marshal()
+	if err := c.states.Save(sctx, state.Key(tok), rec, c.stateTTL); err != nil {
+		c.log.LogAttrs(ctx, slog.LevelError, "connect: saving the pending authorization failed",
+			slog.String("provider", p.Name), slog.String("projectId", req.ProjectID), slog.Any("error", err))
+		return nil, fmt.Errorf("%w: saving the pending authorization: %w", ErrStoreUnavailable, err)
+	}
+	c.log.LogAttrs(ctx, slog.LevelDebug, "connect: authorization started",
+		slog.String("provider", p.Name), slog.String("projectId", req.ProjectID), slog.String("appId", app.ID))
+	return &Authorization{URL: u, State: tok, ExpiresAt: s.ExpiresAt, Binding: Secret(binding)}, nil
+}
+
+// storeContext bounds the store calls of one operation by the store timeout.
+func (c *Connector) storeContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if c.inMemory {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, c.storeTimeout)
+}
+
+// app looks the provider app up.
+func (c *Connector) app(ctx context.Context, projectID, provider, appID string) (*ProviderApp, error) {
+	app, err := c.apps.App(ctx, projectID, provider, appID)
+	switch {
+	case errors.Is(err, ErrAppNotFound):
+		field := "provider"
+		if appID != "" {
+			field = "providerAppId"
+		}
+		return nil, &ValidationError{Fields: []FieldError{{Field: field, Message: strings.TrimPrefix(err.Error(), "connect: "), Err: ErrAppNotFound}}}
+	case err != nil:
+		return nil, fmt.Errorf("%w: looking up the provider app: %w", ErrStoreUnavailable, err)
+	case app.Provider != provider || app.ProjectID != projectID:
+		return nil, fmt.Errorf("%w: the app store returned an app of another project or provider", ErrStoreUnavailable)
+	}
+	return app, nil
+}
+
+// resolveInputs gathers the workspace and metadata values of a request and checks them
+// against the provider's inputs.
+func resolveInputs(p *providers.Provider, workspace string, md ProviderMetadata) (metadata.Values, error) {
+	values := make(metadata.Values, len(md)+1)
+	for k, v := range md {
+		if k == "workspace" {
+			return nil, invalid("providerMetadata.workspace", "give the workspace as providerWorkspaceRef", nil)
+		}
+		values[k] = v.Value
+	}
+	if workspace != "" {
+		values["workspace"] = workspace
+	}
+	resolved, err := p.Resolve(values)
+	if err != nil {
+		return nil, inputError(err)
+	}
+	return resolved, nil
+}
+
+// inputError turns a metadata.ValueError into a ValidationError naming the request field.
+func inputError(err error) error {
+	var ve *metadata.ValueError
+	if !errors.As(err, &ve) {
+		return invalid("providerWorkspaceRef", strings.TrimPrefix(err.Error(), "metadata: "), nil)
+	}
+	field := "providerMetadata." + ve.Input
+	if ve.Input == "workspace" {
+		field = "providerWorkspaceRef"
+	}
+	msg := strings.TrimPrefix(ve.Err.Error(), "metadata: ")
+	switch {
+	case errors.Is(ve.Err, providers.ErrUnknownInput) && ve.Input == "workspace":
+		msg = "the provider takes no workspace"
+	case errors.Is(ve.Err, providers.ErrUnknownInput):
+		msg = "the provider takes no such metadata"
+	case errors.Is(ve.Err, metadata.ErrMissing):
+		msg = "required by the provider"
+	}
+	return invalid(field, msg, nil)
+}
+
+func metadataOnly(v metadata.Values) map[string]string {
+	var m map[string]string
+	for k, val := range v {
+		if k == "workspace" {
+			continue
+		}
+		if m == nil {
+			m = make(map[string]string, len(v))
+		}
+		m[k] = val
+	}
+	return m
+}
+
+// dedupe returns the scopes without repeats, in order, with offline_access when asked.
+func dedupe(scopes []string, offline bool) []string {
+	out := scopes[:0:0]
+	for i, s := range scopes {
+		if !seenBefore(scopes, i, s) {
+			out = append(out, s)
+		}
+	}
+	if offline && !seenBefore(out, len(out), offlineAccess) {
+		out = append(out, offlineAccess)
+	}
+	return out
+}
+
+func joinQuery(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "&" + b
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}

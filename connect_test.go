@@ -1,0 +1,685 @@
+package connect_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/connectkit/connect"
+	"github.com/connectkit/connect/metadata"
+	"github.com/connectkit/connect/pkce"
+	"github.com/connectkit/connect/providers"
+	"github.com/connectkit/connect/state"
+)
+
+const (
+	testRedirect     = "https://api.example.com/callbacks/v1/oauth"
+	sentinelSecret   = "SENTINEL_CS_9f8e7d6c5b4a"
+	sentinelAppScope = "app.scope"
+)
+
+// recordingStore is a state.Store that records what is saved and can be made to fail.
+type recordingStore struct {
+	mu    sync.Mutex
+	inner *state.MemoryStore
+	saved map[string][]byte
+	ttls  map[string]time.Duration
+	fail  error
+	calls int
+}
+
+func newRecordingStore() *recordingStore {
+	return &recordingStore{inner: state.NewMemoryStore(), saved: map[string][]byte{}, ttls: map[string]time.Duration{}}
+}
+
+func (s *recordingStore) Save(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls++
+	if s.fail != nil {
+		return s.fail
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		return errors.New("store call without a deadline")
+	}
+	s.saved[key] = bytes.Clone(value)
+	s.ttls[key] = ttl
+	return s.inner.Save(ctx, key, value, ttl)
+}
+
+func (s *recordingStore) Take(ctx context.Context, key string) ([]byte, error) {
+	return s.inner.Take(ctx, key)
+}
+
+func (s *recordingStore) len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.saved)
+}
+
+// testRegistry holds providers whose rules the flow tests exercise.
+func testRegistry(t testing.TB) *providers.Registry {
+	t.Helper()
+	reg := providers.NewRegistry()
+	for _, p := range []*providers.Provider{
+		{Name: "plain", AuthURL: "https://auth.plain.example/authorize", TokenURL: "https://auth.plain.example/token"},
+		{
+			Name: "sfdc", AuthURL: "https://{{workspace}}.my.salesforce.com/services/oauth2/authorize",
+			TokenURL:        "https://{{workspace}}.my.salesforce.com/services/oauth2/token",
+			DefaultAuthURL:  "https://login.salesforce.com/services/oauth2/authorize",
+			DefaultTokenURL: "https://login.salesforce.com/services/oauth2/token",
+			Hosts:           metadata.Hosts{"login.salesforce.com", "*.my.salesforce.com", "*.sandbox.my.salesforce.com"},
+			Inputs:          []metadata.Input{{Name: "workspace", Kind: metadata.Hostname, Optional: true}},
+			Refresh:         providers.Refresh{By: providers.RefreshByScope, Scope: "refresh_token"},
+		},
+		{
+			Name: "desk", AuthURL: "https://{{workspace}}.desk.example/oauth/authorizations/new",
+			TokenURL: "https://{{workspace}}.desk.example/oauth/tokens",
+			Hosts:    metadata.Hosts{"*.desk.example"}, Inputs: []metadata.Input{{Name: "workspace"}},
+			Refresh: providers.Refresh{By: providers.RefreshByNone}, NoPrompt: true, ScopeSeparator: ",",
+		},
+		{
+			Name: "suite", AuthURL: "https://{{accountId}}.app.suite.example/authorize.nl",
+			TokenURL: "https://{{accountId}}.api.suite.example/token",
+			Hosts:    metadata.Hosts{"*.app.suite.example", "*.api.suite.example"},
+			Inputs: []metadata.Input{{Name: "accountId", Pattern: `[0-9A-Za-z]+(_[0-9A-Za-z]+)?|[0-9a-z]+(-[0-9a-z]+)?`,
+				UnderscoreToHyphen: true}},
+			DefaultScopes: []string{"rest"}, Prompt: "consent",
+		},
+		{
+			Name: "goog", AuthURL: "https://accounts.goog.example/o/oauth2/v2/auth", TokenURL: "https://oauth2.goog.example/token",
+			Refresh: providers.Refresh{By: providers.RefreshByParam, Param: "access_type", Value: "offline"},
+			Prompt:  "consent", AuthParams: map[string]string{"include_granted_scopes": "true"},
+		},
+		{
+			Name: "nopkce", AuthURL: "https://auth.nopkce.example/authorize", TokenURL: "https://auth.nopkce.example/token",
+			PKCE: providers.PKCEUnsupported, Refresh: providers.Refresh{By: providers.RefreshByDefault},
+		},
+		{
+			Name: "keyonly", AuthKinds: []providers.AuthKind{providers.APIKey},
+		},
+	} {
+		if err := reg.Register(p); err != nil {
+			t.Fatalf("Register(%s): %v", p.Name, err)
+		}
+	}
+	return reg
+}
+
+func testApps() *connect.MemoryAppStore {
+	var apps []connect.ProviderApp
+	for _, p := range []string{"plain", "sfdc", "desk", "suite", "goog", "nopkce"} {
+		apps = append(apps, connect.ProviderApp{ID: p + "-app", ProjectID: "proj", Provider: p, ClientID: p + "-client", ClientSecret: sentinelSecret})
+	}
+	apps = append(apps,
+		connect.ProviderApp{ID: "a1", ProjectID: "multi", Provider: "plain", ClientID: "c1", ClientSecret: sentinelSecret},
+		connect.ProviderApp{ID: "a2", ProjectID: "multi", Provider: "plain", ClientID: "c2", ClientSecret: sentinelSecret, Default: true, Scopes: []string{sentinelAppScope}},
+		connect.ProviderApp{ID: "b1", ProjectID: "ambiguous", Provider: "plain", ClientID: "c1"},
+		connect.ProviderApp{ID: "b2", ProjectID: "ambiguous", Provider: "plain", ClientID: "c2"},
+	)
+	return connect.NewMemoryAppStore(apps...)
+}
+
+type fixture struct {
+	c      *connect.Connector
+	states *recordingStore
+	logs   *bytes.Buffer
+	now    time.Time
+}
+
+func newFixture(t testing.TB, edit ...func(*connect.Config)) *fixture {
+	t.Helper()
+	f := &fixture{states: newRecordingStore(), logs: &bytes.Buffer{}, now: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}
+	cfg := connect.Config{
+		Providers:   testRegistry(t),
+		Apps:        testApps(),
+		States:      f.states,
+		RedirectURL: testRedirect,
+		Logger:      slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Now:         func() time.Time { return f.now },
+	}
+	for _, e := range edit {
+		e(&cfg)
+	}
+	c, err := connect.New(cfg)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	f.c = c
+	return f
+}
+
+func request(provider string) connect.OAuthConnectRequest {
+	return connect.OAuthConnectRequest{ProjectID: "proj", Provider: provider, GroupRef: "group-123", ConsumerRef: "user_123456"}
+}
+
+// start runs AuthorizeURL and parses the URL.
+func (f *fixture) start(t *testing.T, req connect.OAuthConnectRequest) (*connect.Authorization, *url.URL, url.Values) {
+	t.Helper()
+	a, err := f.c.AuthorizeURL(context.Background(), req)
+	if err != nil {
+		t.Fatalf("AuthorizeURL: %v", err)
+	}
+	u, err := url.Parse(a.URL)
+	if err != nil {
+		t.Fatalf("URL %q does not parse: %v", a.URL, err)
+	}
+	return a, u, u.Query()
+}
+
+func TestConnectorAuthorizeURL(t *testing.T) {
+	f := newFixture(t)
+	a, u, q := f.start(t, request("plain"))
+	if got, want := u.Scheme+"://"+u.Host+u.Path, "https://auth.plain.example/authorize"; got != want {
+		t.Errorf("endpoint = %s, want %s", got, want)
+	}
+	want := map[string]string{
+		"response_type": "code", "client_id": "plain-client", "redirect_uri": testRedirect,
+		"state": a.State, "scope": "offline_access", "prompt": "login", "code_challenge_method": "S256",
+	}
+	for k, v := range want {
+		if got := q[k]; len(got) != 1 || got[0] != v {
+			t.Errorf("%s = %q, want [%q]", k, got, v)
+		}
+	}
+	if err := state.CheckToken(a.State); err != nil {
+		t.Errorf("state %q is not a state token: %v", a.State, err)
+	}
+	if got, want := a.ExpiresAt, f.now.Add(connect.DefaultStateTTL); !got.Equal(want) {
+		t.Errorf("ExpiresAt = %v, want %v", got, want)
+	}
+	if a.Binding != "" {
+		t.Errorf("Binding = %q without CSRF protection", a.Binding.Reveal())
+	}
+	// The session is saved under the hash of the token, never the token.
+	rec, ok := f.states.saved[state.Key(a.State)]
+	if !ok || f.states.len() != 1 {
+		t.Fatalf("store holds %d records, none under state.Key(token)", f.states.len())
+	}
+	if bytes.Contains(rec, []byte(a.State)) {
+		t.Errorf("the session record contains the state token")
+	}
+	if f.states.ttls[state.Key(a.State)] != connect.DefaultStateTTL {
+		t.Errorf("saved with TTL %v, want %v", f.states.ttls[state.Key(a.State)], connect.DefaultStateTTL)
+	}
+	verifier, groupName, consumerName, _, err := connect.SessionFields(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := pkce.Challenge(verifier); got != q.Get("code_challenge") {
+		t.Errorf("code_challenge = %s, want the challenge of the saved verifier %s", q.Get("code_challenge"), got)
+	}
+	if strings.Contains(a.URL, verifier) {
+		t.Errorf("the URL contains the verifier")
+	}
+	if groupName != "group-123" || consumerName != "user_123456" {
+		t.Errorf("names default to %q, %q; want the refs", groupName, consumerName)
+	}
+	if strings.Contains(a.URL, sentinelSecret) || strings.Contains(f.logs.String(), sentinelSecret) {
+		t.Errorf("the client secret leaked into the URL or the logs")
+	}
+	if strings.Contains(f.logs.String(), a.State) || strings.Contains(f.logs.String(), verifier) {
+		t.Errorf("the logs contain the state or the verifier:\n%s", f.logs)
+	}
+}
+
+func TestConnectorAuthorizeURLEachFlowIsFresh(t *testing.T) {
+	f := newFixture(t)
+	seen := map[string]bool{}
+	for range 50 {
+		a, _, q := f.start(t, request("plain"))
+		for _, v := range []string{a.State, q.Get("code_challenge")} {
+			if seen[v] {
+				t.Fatalf("value %q repeated across flows", v)
+			}
+			seen[v] = true
+		}
+	}
+	if f.states.len() != 50 {
+		t.Errorf("store holds %d sessions, want 50", f.states.len())
+	}
+}
+
+func TestConnectorProviderRules(t *testing.T) {
+	tests := []struct {
+		name     string
+		req      func() connect.OAuthConnectRequest
+		endpoint string
+		want     map[string][]string // nil slice: parameter absent
+	}{
+		{
+			name:     "salesforce without workspace uses the default host",
+			req:      func() connect.OAuthConnectRequest { return request("sfdc") },
+			endpoint: "https://login.salesforce.com/services/oauth2/authorize",
+			want:     map[string][]string{"scope": {"refresh_token"}, "prompt": {"login"}},
+		},
+		{
+			name: "salesforce My Domain",
+			req: func() connect.OAuthConnectRequest {
+				r := request("sfdc")
+				r.ProviderWorkspaceRef = "Acme-Corp"
+				r.Scopes = []string{"api"}
+				return r
+			},
+			endpoint: "https://acme-corp.my.salesforce.com/services/oauth2/authorize",
+			want:     map[string][]string{"scope": {"api refresh_token"}},
+		},
+		{
+			name: "salesforce sandbox",
+			req: func() connect.OAuthConnectRequest {
+				r := request("sfdc")
+				r.ProviderWorkspaceRef = "acme--uat.sandbox"
+				return r
+			},
+			endpoint: "https://acme--uat.sandbox.my.salesforce.com/services/oauth2/authorize",
+		},
+		{
+			name: "refresh scope not added when offline access is disabled",
+			req: func() connect.OAuthConnectRequest {
+				r := request("sfdc")
+				r.DisableOfflineAccess = true
+				r.Scopes = []string{"api"}
+				return r
+			},
+			endpoint: "https://login.salesforce.com/services/oauth2/authorize",
+			want:     map[string][]string{"scope": {"api"}},
+		},
+		{
+			name: "workspace provider, comma scopes, no prompt, no refresh",
+			req: func() connect.OAuthConnectRequest {
+				r := request("desk")
+				r.ProviderWorkspaceRef = "acme"
+				r.Scopes = []string{"read", "write"}
+				return r
+			},
+			endpoint: "https://acme.desk.example/oauth/authorizations/new",
+			want:     map[string][]string{"scope": {"read,write"}, "prompt": nil},
+		},
+		{
+			name: "request prompt beats noPrompt",
+			req: func() connect.OAuthConnectRequest {
+				r := request("desk")
+				r.ProviderWorkspaceRef = "acme"
+				r.Prompt = "consent"
+				return r
+			},
+			endpoint: "https://acme.desk.example/oauth/authorizations/new",
+			want:     map[string][]string{"prompt": {"consent"}, "scope": nil},
+		},
+		{
+			name: "netsuite-style account id metadata",
+			req: func() connect.OAuthConnectRequest {
+				r := request("suite")
+				r.ProviderMetadata = connect.ProviderMetadata{"accountId": {Value: "1234567_SB1", Source: "input"}}
+				return r
+			},
+			endpoint: "https://1234567-sb1.app.suite.example/authorize.nl",
+			want:     map[string][]string{"scope": {"rest offline_access"}, "prompt": {"consent"}},
+		},
+		{
+			name: "google-style refresh parameter and fixed parameter",
+			req: func() connect.OAuthConnectRequest {
+				r := request("goog")
+				r.Scopes = []string{"email", "email"}
+				return r
+			},
+			endpoint: "https://accounts.goog.example/o/oauth2/v2/auth",
+			want: map[string][]string{"access_type": {"offline"}, "include_granted_scopes": {"true"},
+				"scope": {"email"}, "prompt": {"consent"}},
+		},
+		{
+			name: "google-style with offline access disabled",
+			req: func() connect.OAuthConnectRequest {
+				r := request("goog")
+				r.DisableOfflineAccess = true
+				r.Prompt = "select_account"
+				return r
+			},
+			endpoint: "https://accounts.goog.example/o/oauth2/v2/auth",
+			want:     map[string][]string{"access_type": nil, "include_granted_scopes": {"true"}, "prompt": {"select_account"}},
+		},
+		{
+			name:     "no PKCE for a provider that rejects it; refresh always granted",
+			req:      func() connect.OAuthConnectRequest { return request("nopkce") },
+			endpoint: "https://auth.nopkce.example/authorize",
+			want:     map[string][]string{"code_challenge": nil, "code_challenge_method": nil, "scope": nil},
+		},
+		{
+			name: "additional params appended",
+			req: func() connect.OAuthConnectRequest {
+				r := request("plain")
+				r.AdditionalParams = "login_hint=a%40b.example&hd=b.example"
+				return r
+			},
+			endpoint: "https://auth.plain.example/authorize",
+			want:     map[string][]string{"login_hint": {"a@b.example"}, "hd": {"b.example"}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			_, u, q := f.start(t, tt.req())
+			if got := u.Scheme + "://" + u.Host + u.Path; got != tt.endpoint {
+				t.Errorf("endpoint = %s, want %s", got, tt.endpoint)
+			}
+			for k, v := range tt.want {
+				if diff := cmp.Diff(v, q[k]); diff != "" {
+					t.Errorf("%s (-want +got):\n%s", k, diff)
+				}
+			}
+			for _, k := range []string{"response_type", "client_id", "redirect_uri", "state"} {
+				if len(q[k]) != 1 {
+					t.Errorf("%s appears %d times, want once", k, len(q[k]))
+				}
+			}
+		})
+	}
+}
+
+func TestConnectorAuthorizeURLErrors(t *testing.T) {
+	tests := []struct {
+		name     string
+		req      func() connect.OAuthConnectRequest
+		fields   []string
+		sentinel error
+	}{
+		{"empty request", func() connect.OAuthConnectRequest { return connect.OAuthConnectRequest{} },
+			[]string{"projectId", "provider", "groupRef", "consumerRef"}, nil},
+		{"unknown provider", func() connect.OAuthConnectRequest { return request("nope") }, []string{"provider"}, connect.ErrUnknownProvider},
+		{"provider without OAuth", func() connect.OAuthConnectRequest { return request("keyonly") }, []string{"provider"}, nil},
+		{"group ref with newline", func() connect.OAuthConnectRequest { r := request("plain"); r.GroupRef = "a\nb"; return r }, []string{"groupRef"}, nil},
+		{"project id with space", func() connect.OAuthConnectRequest { r := request("plain"); r.ProjectID = "a b"; return r }, []string{"projectId"}, nil},
+		{"long consumer name", func() connect.OAuthConnectRequest {
+			r := request("plain")
+			r.ConsumerName = strings.Repeat("n", 256)
+			return r
+		}, []string{"consumerName"}, nil},
+		{"workspace missing", func() connect.OAuthConnectRequest { return request("desk") }, []string{"providerWorkspaceRef"}, nil},
+		{"hostile workspace", func() connect.OAuthConnectRequest {
+			r := request("desk")
+			r.ProviderWorkspaceRef = "evil.com#"
+			return r
+		}, []string{"providerWorkspaceRef"}, nil},
+		{"workspace for a provider without one", func() connect.OAuthConnectRequest {
+			r := request("plain")
+			r.ProviderWorkspaceRef = "acme"
+			return r
+		}, []string{"providerWorkspaceRef"}, nil},
+		{"salesforce workspace off its hosts", func() connect.OAuthConnectRequest {
+			r := request("sfdc")
+			r.ProviderWorkspaceRef = "evil.com"
+			return r
+		}, []string{"providerWorkspaceRef"}, nil},
+		{"metadata missing", func() connect.OAuthConnectRequest { return request("suite") }, []string{"providerMetadata.accountId"}, nil},
+		{"metadata bad value", func() connect.OAuthConnectRequest {
+			r := request("suite")
+			r.ProviderMetadata = connect.ProviderMetadata{"accountId": {Value: "a.b"}}
+			return r
+		}, []string{"providerMetadata.accountId"}, nil},
+		{"unknown metadata", func() connect.OAuthConnectRequest {
+			r := request("plain")
+			r.ProviderMetadata = connect.ProviderMetadata{"region": {Value: "eu"}}
+			return r
+		}, []string{"providerMetadata.region"}, nil},
+		{"metadata from a token source", func() connect.OAuthConnectRequest {
+			r := request("suite")
+			r.ProviderMetadata = connect.ProviderMetadata{"accountId": {Value: "1234", Source: "token"}}
+			return r
+		}, []string{"providerMetadata.accountId.source"}, nil},
+		{"metadata value empty", func() connect.OAuthConnectRequest {
+			r := request("suite")
+			r.ProviderMetadata = connect.ProviderMetadata{"accountId": {}}
+			return r
+		}, []string{"providerMetadata.accountId.value"}, nil},
+		{"workspace as metadata", func() connect.OAuthConnectRequest {
+			r := request("desk")
+			r.ProviderMetadata = connect.ProviderMetadata{"workspace": {Value: "acme"}}
+			return r
+		}, []string{"providerMetadata.workspace"}, nil},
+		{"no app for the project", func() connect.OAuthConnectRequest { r := request("plain"); r.ProjectID = "other"; return r },
+			[]string{"provider"}, connect.ErrAppNotFound},
+		{"unknown app id", func() connect.OAuthConnectRequest { r := request("plain"); r.ProviderAppID = "nope"; return r },
+			[]string{"providerAppId"}, connect.ErrAppNotFound},
+		{"app of another provider", func() connect.OAuthConnectRequest { r := request("plain"); r.ProviderAppID = "sfdc-app"; return r },
+			[]string{"providerAppId"}, connect.ErrAppNotFound},
+		{"several apps, no default", func() connect.OAuthConnectRequest { r := request("plain"); r.ProjectID = "ambiguous"; return r },
+			[]string{"provider"}, connect.ErrAppNotFound},
+		{"bad scope", func() connect.OAuthConnectRequest { r := request("plain"); r.Scopes = []string{"ok", "a b"}; return r },
+			[]string{"scopes[1]"}, nil},
+		{"comma in a comma-separated provider's scope", func() connect.OAuthConnectRequest {
+			r := request("desk")
+			r.ProviderWorkspaceRef = "acme"
+			r.Scopes = []string{"read,admin"}
+			return r
+		}, []string{"scopes[0]"}, nil},
+		{"reserved additional param", func() connect.OAuthConnectRequest {
+			r := request("plain")
+			r.AdditionalParams = "redirect_uri=https%3A%2F%2Fevil.example%2Fcb"
+			return r
+		}, []string{"additionalParams.redirect_uri"}, connect.ErrReservedParam},
+		{"additional param colliding with a fixed one", func() connect.OAuthConnectRequest {
+			r := request("goog")
+			r.AdditionalParams = "Include_Granted_Scopes=false"
+			return r
+		}, []string{"additionalParams.Include_Granted_Scopes"}, connect.ErrReservedParam},
+		{"additional param colliding with the refresh param", func() connect.OAuthConnectRequest {
+			r := request("goog")
+			r.AdditionalParams = "access_type=online"
+			return r
+		}, []string{"additionalParams.access_type"}, connect.ErrReservedParam},
+		{"bad prompt", func() connect.OAuthConnectRequest { r := request("plain"); r.Prompt = "none+consent"; return r },
+			[]string{"prompt"}, connect.ErrInvalidPrompt},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			a, err := f.c.AuthorizeURL(context.Background(), tt.req())
+			if a != nil {
+				t.Errorf("AuthorizeURL returned %+v with an error", a)
+			}
+			for _, field := range tt.fields {
+				assertField(t, err, field)
+			}
+			if tt.sentinel != nil && !errors.Is(err, tt.sentinel) {
+				t.Errorf("error %v does not match %v", err, tt.sentinel)
+			}
+			if f.states.calls != 0 {
+				t.Errorf("the state store was called %d times for a bad request", f.states.calls)
+			}
+			if strings.Contains(err.Error(), sentinelSecret) {
+				t.Errorf("error %q contains the client secret", err)
+			}
+		})
+	}
+}
+
+func TestConnectorAppChoice(t *testing.T) {
+	f := newFixture(t)
+	r := request("plain")
+	r.ProjectID = "multi"
+	_, _, q := f.start(t, r)
+	if got := q.Get("client_id"); got != "c2" {
+		t.Errorf("default app: client_id = %s, want c2", got)
+	}
+	if got := q.Get("scope"); got != sentinelAppScope+" offline_access" {
+		t.Errorf("scope = %q, want the app's scopes first", got)
+	}
+	r.ProviderAppID = "a1"
+	_, _, q = f.start(t, r)
+	if got := q.Get("client_id"); got != "c1" {
+		t.Errorf("named app: client_id = %s, want c1", got)
+	}
+}
+
+func TestConnectorCSRFBinding(t *testing.T) {
+	f := newFixture(t)
+	r := request("plain")
+	r.EnableCSRFProtection = true
+	a, _, _ := f.start(t, r)
+	if err := state.CheckToken(a.Binding.Reveal()); err != nil {
+		t.Fatalf("Binding is not 32 random bytes: %v", err)
+	}
+	if a.Binding.Reveal() == a.State {
+		t.Fatalf("Binding equals the state")
+	}
+	rec := f.states.saved[state.Key(a.State)]
+	if bytes.Contains(rec, []byte(a.Binding.Reveal())) {
+		t.Errorf("the session stores the binding value itself")
+	}
+	_, _, _, bindingHash, err := connect.SessionFields(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.Sum256([]byte(a.Binding.Reveal()))
+	if !bytes.Equal(bindingHash, h[:]) {
+		t.Errorf("session binding hash = %x, want SHA-256 of the binding %x", bindingHash, h)
+	}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+		if out := sprintf(verb, a); strings.Contains(out, a.Binding.Reveal()) {
+			t.Errorf("%s of the Authorization shows the binding: %s", verb, out)
+		}
+	}
+}
+
+func TestConnectorFailsClosed(t *testing.T) {
+	t.Run("store error", func(t *testing.T) {
+		f := newFixture(t)
+		f.states.fail = errors.New("connection refused")
+		a, err := f.c.AuthorizeURL(context.Background(), request("plain"))
+		if a != nil || !errors.Is(err, connect.ErrStoreUnavailable) {
+			t.Fatalf("AuthorizeURL = %v, %v; want no URL and ErrStoreUnavailable", a, err)
+		}
+	})
+	t.Run("random source error", func(t *testing.T) {
+		f := newFixture(t, func(c *connect.Config) { c.Rand = errReader{} })
+		a, err := f.c.AuthorizeURL(context.Background(), request("plain"))
+		if a != nil || !errors.Is(err, connect.ErrRandom) {
+			t.Fatalf("AuthorizeURL = %v, %v; want no URL and ErrRandom", a, err)
+		}
+		if f.states.calls != 0 {
+			t.Errorf("store called %d times", f.states.calls)
+		}
+	})
+	t.Run("short random source", func(t *testing.T) {
+		f := newFixture(t, func(c *connect.Config) { c.Rand = io.LimitReader(zeroReader{}, 40) })
+		a, err := f.c.AuthorizeURL(context.Background(), request("plain"))
+		if a != nil || !errors.Is(err, connect.ErrRandom) {
+			t.Fatalf("AuthorizeURL = %v, %v; want no URL and ErrRandom", a, err)
+		}
+	})
+	t.Run("cancelled context", func(t *testing.T) {
+		f := newFixture(t, func(c *connect.Config) { c.States = state.NewMemoryStore() })
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		a, err := f.c.AuthorizeURL(ctx, request("plain"))
+		if a != nil || err == nil {
+			t.Fatalf("AuthorizeURL = %v, %v; want an error", a, err)
+		}
+	})
+}
+
+type errReader struct{}
+
+func (errReader) Read([]byte) (int, error) { return 0, errors.New("no entropy") }
+
+type zeroReader struct{}
+
+func (zeroReader) Read(b []byte) (int, error) { clear(b); return len(b), nil }
+
+func TestConnectorStateTTL(t *testing.T) {
+	f := newFixture(t, func(c *connect.Config) { c.StateTTL = 5 * time.Minute })
+	a, _, _ := f.start(t, request("plain"))
+	if got := f.states.ttls[state.Key(a.State)]; got != 5*time.Minute {
+		t.Errorf("TTL = %v, want 5m", got)
+	}
+	if !a.ExpiresAt.Equal(f.now.Add(5 * time.Minute)) {
+		t.Errorf("ExpiresAt = %v", a.ExpiresAt)
+	}
+}
+
+func TestNewConfigErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  connect.Config
+	}{
+		{"redirect plain http", connect.Config{RedirectURL: "http://app.example.com/cb"}},
+		{"redirect with fragment", connect.Config{RedirectURL: "https://app.example.com/cb#x"}},
+		{"redirect relative", connect.Config{RedirectURL: "/cb"}},
+		{"state TTL too long", connect.Config{StateTTL: time.Hour}},
+		{"negative state TTL", connect.Config{StateTTL: -time.Second}},
+		{"negative store timeout", connect.Config{StoreTimeout: -time.Second}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.cfg.Providers = providers.NewRegistry()
+			if c, err := connect.New(tt.cfg); err == nil {
+				t.Errorf("New = %v, want an error", c)
+			}
+		})
+	}
+	c, err := connect.New(connect.Config{Providers: testRegistry(t)})
+	if err != nil {
+		t.Fatalf("New with defaults: %v", err)
+	}
+	if _, err := c.AuthorizeURL(context.Background(), request("plain")); err == nil {
+		t.Errorf("AuthorizeURL without RedirectURL succeeded")
+	}
+}
+
+func TestProviderAppNeverShowsItsSecret(t *testing.T) {
+	app := connect.ProviderApp{ID: "a", ProjectID: "p", Provider: "plain", ClientID: "c", ClientSecret: sentinelSecret}
+	var outs []string
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+		outs = append(outs, sprintf(verb, app), sprintf(verb, &app))
+	}
+	j, _ := json.Marshal(app)
+	outs = append(outs, string(j))
+	var buf bytes.Buffer
+	slog.New(slog.NewTextHandler(&buf, nil)).Info("app", "app", app, "secret", app.ClientSecret)
+	outs = append(outs, buf.String())
+	for _, out := range outs {
+		if strings.Contains(out, sentinelSecret) {
+			t.Errorf("output shows the secret: %s", out)
+		}
+	}
+	if app.ClientSecret.Reveal() != sentinelSecret {
+		t.Errorf("Reveal = %q", app.ClientSecret.Reveal())
+	}
+}
+
+func TestMemoryAppStorePut(t *testing.T) {
+	s := connect.NewMemoryAppStore()
+	err := s.Put(context.Background(), connect.ProviderApp{ID: "a b", Provider: "plain", ClientID: "c\n", Scopes: []string{"a b"}})
+	for _, field := range []string{"id", "projectId", "clientId", "scopes[0]"} {
+		assertField(t, err, field)
+	}
+	if _, err := s.App(context.Background(), "", "plain", ""); !errors.Is(err, connect.ErrAppNotFound) {
+		t.Errorf("a refused app was stored: %v", err)
+	}
+	good := connect.ProviderApp{ID: "a", ProjectID: "p", Provider: "plain", ClientID: "c"}
+	if err := s.Put(context.Background(), good); err != nil {
+		t.Fatal(err)
+	}
+	good.ClientID = "c2"
+	if err := s.Put(context.Background(), good); err != nil {
+		t.Fatal(err)
+	}
+	app, err := s.App(context.Background(), "p", "plain", "")
+	if err != nil || app.ClientID != "c2" {
+		t.Errorf("App = %v, %v; want the replaced app", app, err)
+	}
+}
+
+func sprintf(format string, v any) string { return fmt.Sprintf(format, v) }

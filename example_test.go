@@ -1,0 +1,100 @@
+package connect_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/connectkit/connect"
+)
+
+// The pure builder: seed 002's semantics, no I/O.
+func ExampleAuthorizeURL() {
+	u, err := connect.AuthorizeURL(connect.AuthorizeParams{
+		AuthorizeURL:     "https://login.example.com/oauth2/authorize",
+		ClientID:         "my-client",
+		RedirectURI:      "https://api.example.com/callbacks/v1/oauth",
+		State:            "opaque-state",
+		Scopes:           []string{"read", "write"},
+		Prompt:           "consent+select_account",
+		AdditionalParams: "login_hint=ada%40example.com",
+		CodeChallenge:    "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(strings.ReplaceAll(u, "&", "\n&"))
+	// Output:
+	// https://login.example.com/oauth2/authorize?response_type=code
+	// &client_id=my-client
+	// &redirect_uri=https%3A%2F%2Fapi.example.com%2Fcallbacks%2Fv1%2Foauth
+	// &scope=read+write+offline_access
+	// &state=opaque-state
+	// &prompt=consent+select_account
+	// &code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM
+	// &code_challenge_method=S256
+	// &login_hint=ada%40example.com
+}
+
+// Every input error names its field and matches ErrInvalidRequest.
+func ExampleAuthorizeURL_errors() {
+	_, err := connect.AuthorizeURL(connect.AuthorizeParams{
+		AuthorizeURL:     "https://login.example.com/oauth2/authorize",
+		ClientID:         "my-client",
+		RedirectURI:      "https://api.example.com/callbacks/v1/oauth",
+		State:            "opaque-state",
+		AdditionalParams: "redirect_uri=https%3A%2F%2Fevil.example",
+	})
+	fmt.Println(err)
+	fmt.Println(errors.Is(err, connect.ErrInvalidRequest), errors.Is(err, connect.ErrReservedParam))
+	// Output:
+	// connect: invalid request: additionalParams.redirect_uri: is set by connect and may not be given
+	// true true
+}
+
+// The flow: an Ampersand oauth-connect request (seed 000) becomes a Salesforce authorize URL,
+// and the pending authorization is saved for the callback.
+func ExampleConnector_AuthorizeURL() {
+	c, err := connect.New(connect.Config{
+		Apps: connect.NewMemoryAppStore(connect.ProviderApp{
+			ID: "app-1", ProjectID: "my-project", Provider: "salesforce",
+			ClientID: "3MVG9-client-id", ClientSecret: "kept-server-side",
+		}),
+		RedirectURL: "https://api.example.com/callbacks/v1/oauth",
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	body := `{"projectId": "my-project", "provider": "salesforce", "groupRef": "group-123", "consumerRef": "user_123456"}`
+	var req connect.OAuthConnectRequest
+	if err := json.Unmarshal([]byte(body), &req); err != nil {
+		fmt.Println(err)
+		return
+	}
+	a, err := c.AuthorizeURL(context.Background(), req)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	u, _ := url.Parse(a.URL)
+	q := u.Query()
+	fmt.Println(u.Scheme + "://" + u.Host + u.Path)
+	for _, k := range []string{"response_type", "client_id", "redirect_uri", "scope", "prompt", "code_challenge_method"} {
+		fmt.Printf("%s=%s\n", k, q.Get(k))
+	}
+	fmt.Println("state is the token:", q.Get("state") == a.State)
+	// Output:
+	// https://login.salesforce.com/services/oauth2/authorize
+	// response_type=code
+	// client_id=3MVG9-client-id
+	// redirect_uri=https://api.example.com/callbacks/v1/oauth
+	// scope=refresh_token
+	// prompt=login
+	// code_challenge_method=S256
+	// state is the token: true
+}

@@ -1,0 +1,116 @@
+// Package pkce makes and checks RFC 7636 Proof Key for Code Exchange values
+// for the S256 method.
+//
+// For every authorization request a client makes a fresh verifier with
+// [NewVerifier], keeps it server-side in that request's pending state, sends
+// [Challenge] of it with code_challenge_method=[Method] in the authorization
+// URL, and sends the verifier itself only in the token request. The plain
+// method is deliberately not offered: it exposes the verifier (RFC 7636 §4.2,
+// RFC 9700 §2.1.1).
+package pkce
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Method is the code_challenge_method that goes with [Challenge]. S256 is the
+// only method this package offers.
+const Method = "S256"
+
+const (
+	// verifierBytes is the number of random bytes in a verifier: 256 bits,
+	// as RFC 7636 §7.1 recommends.
+	verifierBytes = 32
+	// encodedLen is base64.RawURLEncoding.EncodedLen(32), the length of a
+	// new verifier and of a challenge.
+	encodedLen = 43
+	// minVerifierLen and maxVerifierLen bound a verifier (RFC 7636 §4.1).
+	minVerifierLen = 43
+	maxVerifierLen = 128
+)
+
+// ErrInvalidVerifier is matched, with [errors.Is], by every error
+// [CheckVerifier] returns.
+var ErrInvalidVerifier = errors.New("pkce: invalid code verifier")
+
+// NewVerifier returns a fresh code verifier: 32 bytes from crypto/rand,
+// base64url-encoded without padding, so 43 characters of [A-Za-z0-9_-].
+// Make a new one for every authorization request and never reuse it.
+func NewVerifier() (string, error) {
+	// crypto/rand.Read keeps b on the stack; only the string is allocated.
+	var b [verifierBytes]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("pkce: reading random bytes: %w", err)
+	}
+	return encode(&b), nil
+}
+
+// NewVerifierFrom is [NewVerifier] with the random bytes read from r, for
+// tests and injected randomness; a nil r means crypto/rand. It reads exactly
+// 32 bytes. If r fails or ends before 32 bytes, NewVerifierFrom returns an
+// error and no verifier; it never falls back to another source.
+func NewVerifierFrom(r io.Reader) (string, error) {
+	if r == nil || r == rand.Reader {
+		return NewVerifier()
+	}
+	var b [verifierBytes]byte
+	if _, err := io.ReadFull(r, b[:]); err != nil {
+		return "", fmt.Errorf("pkce: reading random bytes: %w", err)
+	}
+	return encode(&b), nil
+}
+
+// Challenge returns the S256 code challenge for verifier:
+// base64url(SHA-256(verifier)) without padding, 43 characters. Send it with
+// code_challenge_method=[Method]. Challenge does not check verifier; use
+// [CheckVerifier] on a verifier that did not come from [NewVerifier].
+func Challenge(verifier string) string {
+	var sum [sha256.Size]byte
+	if len(verifier) <= maxVerifierLen {
+		// Hashing from a stack copy avoids allocating []byte(verifier).
+		var buf [maxVerifierLen]byte
+		n := copy(buf[:], verifier)
+		sum = sha256.Sum256(buf[:n])
+	} else {
+		sum = sha256.Sum256([]byte(verifier))
+	}
+	return encode(&sum)
+}
+
+// CheckVerifier reports whether v is a well-formed code verifier: 43 to 128
+// characters, each from the unreserved set [A-Za-z0-9-._~] (RFC 7636 §4.1).
+// Its error matches [ErrInvalidVerifier] and says what is wrong without
+// repeating v.
+func CheckVerifier(v string) error {
+	if len(v) < minVerifierLen || len(v) > maxVerifierLen {
+		return fmt.Errorf("%w: length %d, want %d to %d", ErrInvalidVerifier, len(v), minVerifierLen, maxVerifierLen)
+	}
+	for i := 0; i < len(v); i++ {
+		if !unreserved(v[i]) {
+			return fmt.Errorf("%w: byte at index %d is not in [A-Za-z0-9-._~]", ErrInvalidVerifier, i)
+		}
+	}
+	return nil
+}
+
+// unreserved reports whether c is an RFC 3986 unreserved character.
+func unreserved(c byte) bool {
+	switch {
+	case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+		return true
+	}
+	return c == '-' || c == '.' || c == '_' || c == '~'
+}
+
+// encode returns b base64url-encoded without padding, allocating only the
+// string.
+func encode(b *[32]byte) string {
+	var dst [encodedLen]byte
+	base64.RawURLEncoding.Encode(dst[:], b[:])
+	return string(dst[:])
+}

@@ -1,0 +1,51 @@
+package providers_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/connectkit/connect/providers"
+)
+
+// benchRegistry returns a registry of n generated providers named p000, p001, ...
+func benchRegistry(tb testing.TB, n int) *providers.Registry {
+	tb.Helper()
+	r := providers.NewRegistry()
+	for i := range n {
+		if err := r.Register(named(fmt.Sprintf("p%03d", i))); err != nil {
+			tb.Fatalf("Register = %v", err)
+		}
+	}
+	return r
+}
+
+func BenchmarkDefault(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		providers.Default()
+	}
+}
+
+func BenchmarkLookup(b *testing.B) {
+	r := benchRegistry(b, 200)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok := r.Lookup("p123"); !ok {
+			b.Fatal("Lookup(p123) = false")
+		}
+	}
+}
+
+// TestLookupDoesNotAllocate holds BenchmarkLookup's 0 allocs/op.
+func TestLookupDoesNotAllocate(t *testing.T) {
+	r := benchRegistry(t, 200)
+	allocs := testing.AllocsPerRun(100, func() {
+		if _, ok := r.Lookup("p123"); !ok {
+			t.Fatal("Lookup(p123) = false")
+		}
+		r.Lookup("absent")
+	})
+	if allocs != 0 {
+		t.Errorf("Lookup allocates %v times per call, want 0", allocs)
+	}
+}

@@ -1,0 +1,85 @@
+package providers
+
+import (
+	"errors"
+	"slices"
+
+	"github.com/connectkit/connect/metadata"
+)
+
+// ErrUnknownInput is matched by the error for a value the provider does not take.
+var ErrUnknownInput = errors.New("providers: not an input of this provider")
+
+// Resolve checks values against the provider's inputs and returns them in canonical form,
+// with the defaults of absent optional inputs filled in. A required input left empty, a value
+// failing its rule, or a value for an input the provider does not declare is a
+// *[metadata.ValueError] naming the input; values is not changed.
+func (p *Provider) Resolve(values metadata.Values) (metadata.Values, error) {
+	for name := range values {
+		if p.input(name) == nil {
+			return nil, &metadata.ValueError{Input: name, Err: ErrUnknownInput}
+		}
+	}
+	out := make(metadata.Values, len(p.Inputs))
+	for i := range p.Inputs {
+		in := &p.Inputs[i]
+		v := values[in.Name]
+		if v == "" && in.Optional {
+			if in.Default == "" {
+				continue
+			}
+			v = in.Default
+		}
+		c, err := in.Normalize(v)
+		if err != nil {
+			return nil, &metadata.ValueError{Input: in.Name, Err: err}
+		}
+		out[in.Name] = c
+	}
+	return out, nil
+}
+
+// Endpoints renders the authorize and token URLs from values resolved by [Provider.Resolve].
+// When an optional input a template needs is absent, the provider's default URL is used;
+// without one, the error is a *[metadata.ValueError] for the missing input. authURL is empty
+// for providers without an authorize step.
+func (p *Provider) Endpoints(values metadata.Values) (authURL, tokenURL string, err error) {
+	if authURL, err = render(p.authURL, p.defaultAuthURL, values); err != nil {
+		return "", "", err
+	}
+	if tokenURL, err = render(p.tokenURL, p.defaultTokenURL, values); err != nil {
+		return "", "", err
+	}
+	return authURL, tokenURL, nil
+}
+
+func render(t, fallback *metadata.Template, values metadata.Values) (string, error) {
+	if t == nil {
+		return "", nil
+	}
+	if fallback != nil {
+		for _, name := range t.Placeholders() {
+			if values[name] == "" {
+				return fallback.Render(values)
+			}
+		}
+	}
+	return t.Render(values)
+}
+
+// EncodedAuthParams returns the fixed authorize parameters, URL-encoded in key order.
+func (p *Provider) EncodedAuthParams() string { return p.authParams }
+
+// Separator returns the scope separator: ScopeSeparator, or a space.
+func (p *Provider) Separator() string { return p.scopeSeparator() }
+
+// Accepts reports whether the provider accepts the credential kind.
+func (p *Provider) Accepts(k AuthKind) bool {
+	if len(p.AuthKinds) == 0 {
+		return k == OAuth2AuthorizationCode && p.AuthURL != ""
+	}
+	return slices.Contains(p.AuthKinds, k)
+}
+
+// Input returns the declaration of the named input, or nil.
+func (p *Provider) Input(name string) *metadata.Input { return p.input(name) }

@@ -1,0 +1,436 @@
+// Package providers describes SaaS providers as data: their OAuth endpoints as URL templates,
+// the inputs those templates need, and the rules that differ from provider to provider (how
+// refresh tokens are granted, PKCE, prompt, fixed parameters, client authentication, the
+// credential kinds accepted). A [Registry] holds providers by name; [Default] returns the
+// catalog embedded in this package.
+package providers
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/connectkit/connect/metadata"
+)
+
+// PKCE says whether a provider takes RFC 7636 PKCE. S256 is the only method ever sent.
+type PKCE string
+
+// The PKCE rules. The zero value means Supported.
+const (
+	PKCESupported   PKCE = "supported"   // sent; the provider accepts it
+	PKCERequired    PKCE = "required"    // sent; the provider refuses a flow without it
+	PKCEUnsupported PKCE = "unsupported" // never sent: the provider rejects the parameters
+)
+
+// RefreshBy says how a provider is asked for a refresh token.
+type RefreshBy string
+
+// The ways of asking for a refresh token. The zero value means RefreshByOfflineAccess.
+const (
+	RefreshByOfflineAccess RefreshBy = "offlineAccess" // the OpenID Connect offline_access scope
+	RefreshByScope         RefreshBy = "scope"         // a scope of the provider's own (Scope)
+	RefreshByParam         RefreshBy = "param"         // an authorize parameter (Param=Value)
+	RefreshByDefault       RefreshBy = "always"        // granted without asking
+	RefreshByNone          RefreshBy = "none"          // never granted
+)
+
+// Refresh is a provider's way of granting refresh tokens.
+type Refresh struct {
+	By    RefreshBy `json:"by,omitempty"`
+	Scope string    `json:"scope,omitempty"` // for RefreshByScope, e.g. Salesforce's refresh_token
+	Param string    `json:"param,omitempty"` // for RefreshByParam, e.g. Google's access_type
+	Value string    `json:"value,omitempty"` // for RefreshByParam, e.g. offline
+}
+
+// TokenAuth is how the client authenticates at the token endpoint (RFC 6749 §2.3.1).
+type TokenAuth string
+
+// The client authentication styles. The zero value means TokenAuthBasic.
+const (
+	TokenAuthBasic  TokenAuth = "basic"  // HTTP Basic with the form-urlencoded id and secret
+	TokenAuthParams TokenAuth = "params" // client_id and client_secret in the request body
+)
+
+// AuthKind is a way of making a connection, named as in the ConnectionRequest fields.
+type AuthKind string
+
+// The credential kinds a provider may accept.
+const (
+	OAuth2AuthorizationCode   AuthKind = "oauth2AuthorizationCode"
+	OAuth2ClientCredentials   AuthKind = "oauth2ClientCredentials"
+	OAuth2PasswordCredentials AuthKind = "oauth2PasswordCredentials"
+	APIKey                    AuthKind = "apiKey"
+	BasicAuth                 AuthKind = "basicAuth"
+	CustomAuth                AuthKind = "customAuth"
+)
+
+// TokenField is a value read from the token response and kept with the connection, such as
+// Salesforce's instance_url.
+type TokenField struct {
+	Field string `json:"field"`           // the key in the token response
+	Name  string `json:"name"`            // the providerMetadata name it is stored under
+	URL   bool   `json:"url,omitempty"`   // the value is a URL whose host must be an allowed host
+	Input string `json:"input,omitempty"` // optional: the input whose value it replaces
+}
+
+// Field is one field of a provider's custom authentication (ConnectionRequest.customAuth).
+type Field struct {
+	Name        string `json:"name"` // ^[a-z][a-zA-Z0-9_]{0,63}$
+	DisplayName string `json:"displayName,omitempty"`
+	Optional    bool   `json:"optional,omitempty"`
+	Secret      bool   `json:"secret,omitempty"`
+	Pattern     string `json:"pattern,omitempty"`   // the value must match it in full
+	MaxLength   int    `json:"maxLength,omitempty"` // 0 means 4096
+}
+
+// Provider describes one provider. A provider registered with only Name, AuthURL and TokenURL
+// gets the safe defaults: PKCE S256 sent, offline_access asked for refresh tokens, prompt
+// login, space-separated scopes, HTTP Basic client authentication, no inputs.
+type Provider struct {
+	// Name is the key requests use, e.g. "salesforce": ^[a-z0-9][a-z0-9-]{0,62}$.
+	Name string `json:"name"`
+	// DisplayName is the provider's name for people, e.g. "Salesforce".
+	DisplayName string `json:"displayName,omitempty"`
+	// Docs is the documentation URL this entry's facts come from.
+	Docs string `json:"docs,omitempty"`
+
+	// AuthURL and TokenURL are the endpoints, as URL templates with {{input}} placeholders.
+	AuthURL  string `json:"authURL,omitempty"`
+	TokenURL string `json:"tokenURL,omitempty"`
+	// DefaultAuthURL and DefaultTokenURL, when set, are used instead of AuthURL and TokenURL
+	// when an optional input those templates need is absent and has no default; e.g.
+	// login.salesforce.com when no My Domain is given.
+	DefaultAuthURL  string `json:"defaultAuthURL,omitempty"`
+	DefaultTokenURL string `json:"defaultTokenURL,omitempty"`
+	// Hosts are the hosts the provider's URLs, and URLs it returns, may point at. It may be
+	// empty when no template has a placeholder in its host.
+	Hosts metadata.Hosts `json:"hosts,omitempty"`
+	// Inputs are the values the templates and the connection need. The input named
+	// "workspace" comes from providerWorkspaceRef, the others from providerMetadata.
+	Inputs []metadata.Input `json:"inputs,omitempty"`
+	// Issuer, when set, is the RFC 9207 issuer the callback's iss parameter must equal.
+	Issuer string `json:"issuer,omitempty"`
+
+	// ScopeSeparator joins scopes; "" means a space.
+	ScopeSeparator string `json:"scopeSeparator,omitempty"`
+	// DefaultScopes are asked for before the app's and the request's scopes.
+	DefaultScopes []string `json:"defaultScopes,omitempty"`
+	// PKCE says whether PKCE is sent; "" means PKCESupported.
+	PKCE PKCE `json:"pkce,omitempty"`
+	// Refresh is how refresh tokens are asked for.
+	Refresh Refresh `json:"refresh,omitzero"`
+	// Prompt is the prompt sent when a request gives none; "" means login.
+	Prompt string `json:"prompt,omitempty"`
+	// NoPrompt sends no prompt parameter unless a request gives one.
+	NoPrompt bool `json:"noPrompt,omitempty"`
+	// AuthParams are fixed authorize parameters, e.g. Atlassian's audience. None may be a
+	// parameter the builder sets itself (see [Reserved]).
+	AuthParams map[string]string `json:"authParams,omitempty"`
+	// TokenAuth is the client authentication at the token endpoint; "" means TokenAuthBasic.
+	TokenAuth TokenAuth `json:"tokenAuth,omitempty"`
+	// TokenMetadata are values read from the token response.
+	TokenMetadata []TokenField `json:"tokenMetadata,omitempty"`
+	// AuthKinds are the credential kinds accepted; empty means OAuth2AuthorizationCode when
+	// AuthURL is set.
+	AuthKinds []AuthKind `json:"authKinds,omitempty"`
+	// CustomAuth is the schema of the customAuth fields, for providers accepting CustomAuth.
+	CustomAuth []Field `json:"customAuth,omitempty"`
+
+	authURL, tokenURL, defaultAuthURL, defaultTokenURL *metadata.Template
+	authParams                                         string // AuthParams, URL-encoded
+}
+
+var providerName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+
+// reserved are the authorize parameters the builder sets, or must never be set from outside.
+var reserved = [...]string{
+	"response_type", "client_id", "redirect_uri", "scope", "state", "prompt",
+	"code_challenge", "code_challenge_method", "nonce", "request", "request_uri",
+	"response_mode", "code_verifier", "client_secret", "client_assertion",
+	"client_assertion_type", "grant_type", "code",
+}
+
+// Reserved reports whether param, compared without regard to ASCII case, is an authorize
+// parameter that only the builder may set: response_type, client_id, redirect_uri, scope,
+// state, prompt, code_challenge, code_challenge_method, and the parameters that would change
+// the flow or carry secrets (nonce, request, request_uri, response_mode, code, code_verifier,
+// client_secret, client_assertion, client_assertion_type, grant_type).
+func Reserved(param string) bool {
+	for _, r := range reserved {
+		if strings.EqualFold(param, r) {
+			return true
+		}
+	}
+	return false
+}
+
+// Prepare checks the provider and makes it ready for use; [Registry.Register] calls it. It
+// fails when a URL does not parse or is not https, a placeholder is not a declared input, a
+// fixed parameter is reserved, or a rule has an unknown value.
+func (p *Provider) Prepare() error {
+	if err := p.prepare(); err != nil {
+		return fmt.Errorf("providers: %s: %w", p.Name, err)
+	}
+	return nil
+}
+
+func (p *Provider) prepare() error {
+	if !providerName.MatchString(p.Name) {
+		return fmt.Errorf("name must match %s", providerName)
+	}
+	if p.Docs != "" {
+		if u, err := url.Parse(p.Docs); err != nil || u.Scheme != "https" || u.Host == "" {
+			return fmt.Errorf("docs %q must be an https URL", p.Docs)
+		}
+	}
+	seen := map[string]bool{}
+	for i := range p.Inputs {
+		in := &p.Inputs[i]
+		if err := in.Compile(); err != nil {
+			return err
+		}
+		if seen[in.Name] {
+			return fmt.Errorf("input %s declared twice", in.Name)
+		}
+		seen[in.Name] = true
+	}
+	var err error
+	if p.AuthURL == "" && p.TokenURL != "" && !slices.Contains(p.AuthKinds, OAuth2ClientCredentials) &&
+		!slices.Contains(p.AuthKinds, OAuth2PasswordCredentials) {
+		return fmt.Errorf("tokenURL without authURL needs a client or password credentials kind")
+	}
+	if p.AuthURL != "" && p.TokenURL == "" {
+		return fmt.Errorf("authURL needs a tokenURL")
+	}
+	for _, t := range []struct {
+		name string
+		src  string
+		dst  **metadata.Template
+	}{
+		{"authURL", p.AuthURL, &p.authURL},
+		{"tokenURL", p.TokenURL, &p.tokenURL},
+		{"defaultAuthURL", p.DefaultAuthURL, &p.defaultAuthURL},
+		{"defaultTokenURL", p.DefaultTokenURL, &p.defaultTokenURL},
+	} {
+		*t.dst = nil
+		if t.src == "" {
+			continue
+		}
+		if *t.dst, err = metadata.ParseTemplate(t.src, p.Inputs, p.Hosts); err != nil {
+			return fmt.Errorf("%s: %w", t.name, err)
+		}
+	}
+	if (p.DefaultAuthURL != "" && p.AuthURL == "") || (p.DefaultTokenURL != "" && p.TokenURL == "") {
+		return fmt.Errorf("a default URL needs the URL it stands in for")
+	}
+	for _, d := range []*metadata.Template{p.defaultAuthURL, p.defaultTokenURL} {
+		if d == nil {
+			continue
+		}
+		for _, name := range d.Placeholders() {
+			if in := p.input(name); in.Optional && in.Default == "" {
+				return fmt.Errorf("default URL %s uses the optional input %s", d, name)
+			}
+		}
+	}
+	if p.Issuer != "" {
+		u, err := url.Parse(p.Issuer)
+		if err != nil || metadata.CheckURL(u) != nil || u.RawQuery != "" {
+			return fmt.Errorf("issuer %q must be an https URL without query or fragment", p.Issuer)
+		}
+	}
+
+	switch p.ScopeSeparator {
+	case "", " ", ",", "+":
+	default:
+		return fmt.Errorf("scopeSeparator %q must be a space, a comma or +", p.ScopeSeparator)
+	}
+	for _, s := range p.DefaultScopes {
+		if !ScopeToken(s) || strings.Contains(s, p.scopeSeparator()) {
+			return fmt.Errorf("default scope %q is not a scope token (RFC 6749 §3.3)", s)
+		}
+	}
+	switch p.PKCE {
+	case "", PKCESupported, PKCERequired, PKCEUnsupported:
+	default:
+		return fmt.Errorf("pkce %q must be supported, required or unsupported (S256 is the only method)", p.PKCE)
+	}
+	switch p.Refresh.By {
+	case "", RefreshByOfflineAccess, RefreshByDefault, RefreshByNone:
+		if p.Refresh.Scope != "" || p.Refresh.Param != "" || p.Refresh.Value != "" {
+			return fmt.Errorf("refresh by %q takes no scope, param or value", p.Refresh.By)
+		}
+	case RefreshByScope:
+		if !ScopeToken(p.Refresh.Scope) || p.Refresh.Param != "" || p.Refresh.Value != "" {
+			return fmt.Errorf("refresh by scope needs a scope token and nothing else")
+		}
+	case RefreshByParam:
+		if p.Refresh.Param == "" || p.Refresh.Value == "" || p.Refresh.Scope != "" {
+			return fmt.Errorf("refresh by param needs param and value")
+		}
+		// The same rule as for authParams: " state" or "state\x00" must not slip past Reserved.
+		if !paramName(p.Refresh.Param) || !printable(p.Refresh.Value) || len(p.Refresh.Value) > 1024 {
+			return fmt.Errorf("refresh param must be a plain parameter with printable value")
+		}
+		if Reserved(p.Refresh.Param) || p.AuthParams[p.Refresh.Param] != "" {
+			return fmt.Errorf("refresh param %s is reserved or fixed already", p.Refresh.Param)
+		}
+	default:
+		return fmt.Errorf("refresh by %q is unknown", p.Refresh.By)
+	}
+	if p.Prompt != "" && p.NoPrompt {
+		return fmt.Errorf("prompt and noPrompt exclude each other")
+	}
+	if p.Prompt != "" && !promptValue(p.Prompt) {
+		return fmt.Errorf("prompt %q must be space-separated lowercase tokens", p.Prompt)
+	}
+	q := url.Values{}
+	for k, v := range p.AuthParams {
+		if Reserved(k) {
+			return fmt.Errorf("authParams: %s is reserved", k)
+		}
+		if !paramName(k) || !printable(v) || len(v) > 1024 {
+			return fmt.Errorf("authParams: %s must be a plain parameter with printable value", k)
+		}
+		for k2 := range p.AuthParams {
+			if k2 != k && strings.EqualFold(k, k2) {
+				return fmt.Errorf("authParams: %s given twice", k)
+			}
+		}
+		if p.Refresh.By == RefreshByParam && strings.EqualFold(k, p.Refresh.Param) {
+			return fmt.Errorf("authParams: %s is the refresh param", k)
+		}
+		q.Set(k, v)
+	}
+	p.authParams = q.Encode() // sorted by key: stable URLs
+	switch p.TokenAuth {
+	case "", TokenAuthBasic, TokenAuthParams:
+	default:
+		return fmt.Errorf("tokenAuth %q must be basic or params", p.TokenAuth)
+	}
+	for _, f := range p.TokenMetadata {
+		if f.Field == "" || !paramName(f.Field) || f.Name == "" || !paramName(f.Name) {
+			return fmt.Errorf("tokenMetadata: field and name must be plain names")
+		}
+		if f.Input != "" && p.input(f.Input) == nil {
+			return fmt.Errorf("tokenMetadata %s: input %s is not declared", f.Name, f.Input)
+		}
+	}
+	for _, k := range p.AuthKinds {
+		switch k {
+		case OAuth2AuthorizationCode:
+			if p.AuthURL == "" {
+				return fmt.Errorf("auth kind %s needs authURL and tokenURL", k)
+			}
+		case OAuth2ClientCredentials, OAuth2PasswordCredentials:
+			if p.TokenURL == "" {
+				return fmt.Errorf("auth kind %s needs tokenURL", k)
+			}
+		case APIKey, BasicAuth:
+		case CustomAuth:
+			if len(p.CustomAuth) == 0 {
+				return fmt.Errorf("auth kind customAuth needs customAuth fields")
+			}
+		default:
+			return fmt.Errorf("auth kind %q is unknown", k)
+		}
+	}
+	if len(p.CustomAuth) > 0 && !slices.Contains(p.AuthKinds, CustomAuth) {
+		return fmt.Errorf("customAuth fields need the customAuth auth kind")
+	}
+	if len(p.CustomAuth) > 32 {
+		return fmt.Errorf("customAuth: at most 32 fields")
+	}
+	for i, f := range p.CustomAuth {
+		if !fieldName.MatchString(f.Name) || f.MaxLength < 0 || f.MaxLength > 4096 {
+			return fmt.Errorf("customAuth field %q: name must match %s, maxLength at most 4096", f.Name, fieldName)
+		}
+		if f.Pattern != "" {
+			if _, err := regexp.Compile(f.Pattern); err != nil {
+				return fmt.Errorf("customAuth field %s: pattern: %w", f.Name, err)
+			}
+		}
+		for _, g := range p.CustomAuth[:i] {
+			if g.Name == f.Name {
+				return fmt.Errorf("customAuth field %s declared twice", f.Name)
+			}
+		}
+	}
+	if p.AuthURL == "" && len(p.AuthKinds) == 0 {
+		return fmt.Errorf("a provider needs authURL or auth kinds")
+	}
+	return nil
+}
+
+var fieldName = regexp.MustCompile(`^[a-z][a-zA-Z0-9_]{0,63}$`)
+
+func (p *Provider) input(name string) *metadata.Input {
+	for i := range p.Inputs {
+		if p.Inputs[i].Name == name {
+			return &p.Inputs[i]
+		}
+	}
+	return nil
+}
+
+func (p *Provider) scopeSeparator() string {
+	if p.ScopeSeparator == "" {
+		return " "
+	}
+	return p.ScopeSeparator
+}
+
+// ScopeToken reports whether s is a scope token of RFC 6749 §3.3: one or more of
+// %x21 / %x23-5B / %x5D-7E, so no space, double quote or backslash.
+func ScopeToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+func promptValue(s string) bool {
+	for _, v := range strings.Split(s, " ") {
+		if v == "" {
+			return false
+		}
+		for i := 0; i < len(v); i++ {
+			if c := v[i]; !('a' <= c && c <= 'z' || c == '_') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// paramName reports whether s is a plain parameter name: 1 to 64 of A-Z a-z 0-9 - . _ ~.
+func paramName(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~') {
+			return false
+		}
+	}
+	return true
+}
+
+func printable(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,174 @@
+package connect
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+)
+
+// sessionVersion is the first byte of a session record: the version of its format.
+const sessionVersion = 1
+
+// session is a pending authorization, saved in the state store under the SHA-256 of its state
+// token between the authorize URL and the callback. It holds what the callback needs and
+// what the request fixed: the callback may not change any of it.
+type session struct {
+	ProjectID    string
+	Provider     string
+	GroupRef     string
+	GroupName    string
+	ConsumerRef  string
+	ConsumerName string
+	Workspace    string
+	Metadata     map[string]string
+	AppID        string
+	RedirectURI  string
+	TokenURL     string
+	Scopes       []string
+	Verifier     string
+	BindingHash  []byte
+	CreatedAt    time.Time
+	ExpiresAt    time.Time
+}
+
+// marshal encodes the session compactly: the version byte, then each field in order, strings
+// and byte slices as a uvarint length and the bytes, lists and maps as a uvarint count and
+// their items (map keys sorted), times as varint Unix nanoseconds.
+func (s *session) marshal() []byte {
+	n := 1 + 2*binary.MaxVarintLen64 + 16*binary.MaxVarintLen32 + len(s.BindingHash)
+	for _, f := range s.strings() {
+		n += len(*f)
+	}
+	for k, v := range s.Metadata {
+		n += len(k) + len(v) + 2*binary.MaxVarintLen32
+	}
+	for _, sc := range s.Scopes {
+		n += len(sc) + binary.MaxVarintLen32
+	}
+	b := make([]byte, 0, n)
+	b = append(b, sessionVersion)
+	for _, f := range s.strings() {
+		b = appendString(b, *f)
+	}
+	b = binary.AppendUvarint(b, uint64(len(s.Metadata)))
+	if len(s.Metadata) > 0 {
+		keys := make([]string, 0, len(s.Metadata))
+		for k := range s.Metadata {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			b = appendString(b, k)
+			b = appendString(b, s.Metadata[k])
+		}
+	}
+	b = binary.AppendUvarint(b, uint64(len(s.Scopes)))
+	for _, sc := range s.Scopes {
+		b = appendString(b, sc)
+	}
+	b = binary.AppendUvarint(b, uint64(len(s.BindingHash)))
+	b = append(b, s.BindingHash...)
+	b = binary.AppendVarint(b, s.CreatedAt.UnixNano())
+	b = binary.AppendVarint(b, s.ExpiresAt.UnixNano())
+	return b
+}
+
+// strings lists the string fields in their encoded order.
+func (s *session) strings() [11]*string {
+	return [11]*string{
+		&s.ProjectID, &s.Provider, &s.GroupRef, &s.GroupName, &s.ConsumerRef, &s.ConsumerName,
+		&s.Workspace, &s.AppID, &s.RedirectURI, &s.TokenURL, &s.Verifier,
+	}
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+var errSessionRecord = errors.New("connect: malformed pending authorization record")
+
+// unmarshalSession decodes a session record, refusing a format it does not know, a
+// truncated record and trailing bytes.
+func unmarshalSession(b []byte) (*session, error) {
+	if len(b) == 0 || b[0] != sessionVersion {
+		return nil, fmt.Errorf("%w: unknown version", errSessionRecord)
+	}
+	d := decoder{b: b[1:]}
+	var s session
+	for _, f := range s.strings() {
+		*f = d.string()
+	}
+	if n := d.count(); n > 0 {
+		s.Metadata = make(map[string]string, n)
+		for range n {
+			k := d.string()
+			s.Metadata[k] = d.string()
+		}
+	}
+	if n := d.count(); n > 0 {
+		s.Scopes = make([]string, n)
+		for i := range s.Scopes {
+			s.Scopes[i] = d.string()
+		}
+	}
+	if h := d.bytes(); len(h) > 0 {
+		s.BindingHash = h
+	}
+	s.CreatedAt = d.time()
+	s.ExpiresAt = d.time()
+	if d.err || len(d.b) != 0 {
+		return nil, errSessionRecord
+	}
+	return &s, nil
+}
+
+// decoder reads a session record; after the first error every read returns a zero value.
+type decoder struct {
+	b   []byte
+	err bool
+}
+
+func (d *decoder) uvarint() uint64 {
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.err, d.b = true, nil
+		return 0
+	}
+	d.b = d.b[n:]
+	return v
+}
+
+// count reads a list length, which can be no more than the bytes left.
+func (d *decoder) count() int {
+	v := d.uvarint()
+	if v > uint64(len(d.b)) {
+		d.err, d.b = true, nil
+		return 0
+	}
+	return int(v)
+}
+
+func (d *decoder) bytes() []byte {
+	n := d.count()
+	if d.err || n == 0 {
+		return nil
+	}
+	v := d.b[:n:n]
+	d.b = d.b[n:]
+	return v
+}
+
+func (d *decoder) string() string { return string(d.bytes()) }
+
+func (d *decoder) time() time.Time {
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.err, d.b = true, nil
+		return time.Time{}
+	}
+	d.b = d.b[n:]
+	return time.Unix(0, v).UTC()
+}

@@ -1,0 +1,70 @@
+package connect
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func testSession() *session {
+	return &session{
+		ProjectID: "p", Provider: "plain", GroupRef: "g", GroupName: "G",
+		ConsumerRef: "c", ConsumerName: "C", Workspace: "acme", Metadata: map[string]string{"accountId": "1", "b": "2"},
+		AppID: "a", RedirectURI: "https://app.example.com/cb", TokenURL: "https://auth.example.com/token",
+		Scopes: []string{"a", "offline_access"}, Verifier: "v", BindingHash: []byte{1, 2},
+		CreatedAt: time.Unix(100, 5).UTC(), ExpiresAt: time.Unix(700, 0).UTC(),
+	}
+}
+
+func TestSessionRoundTrip(t *testing.T) {
+	for _, s := range []*session{testSession(), {CreatedAt: time.Unix(0, 0).UTC(), ExpiresAt: time.Unix(1, 0).UTC()}} {
+		b := s.marshal()
+		got, err := unmarshalSession(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(s, got); diff != "" {
+			t.Errorf("round trip (-want +got):\n%s", diff)
+		}
+		if !bytes.Equal(got.marshal(), b) {
+			t.Errorf("encoding is not deterministic")
+		}
+	}
+}
+
+func TestSessionRejectsBadRecords(t *testing.T) {
+	good := testSession().marshal()
+	tests := map[string][]byte{
+		"empty":          nil,
+		"other version":  append([]byte{2}, good[1:]...),
+		"truncated":      good[:len(good)-1],
+		"trailing bytes": append(bytes.Clone(good), 0),
+		"huge length":    {sessionVersion, 0xff, 0xff, 0xff, 0xff, 0x0f},
+		"json":           []byte(`{"v":1}`),
+	}
+	for name, b := range tests {
+		if _, err := unmarshalSession(b); err == nil {
+			t.Errorf("%s: unmarshalSession succeeded", name)
+		}
+	}
+}
+
+func FuzzUnmarshalSession(f *testing.F) {
+	f.Add(testSession().marshal())
+	f.Add([]byte{sessionVersion})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s, err := unmarshalSession(b)
+		if err != nil {
+			return
+		}
+		again, err := unmarshalSession(s.marshal())
+		if err != nil {
+			t.Fatalf("re-encoded record does not decode: %v", err)
+		}
+		if diff := cmp.Diff(s, again); diff != "" {
+			t.Fatalf("re-encoding changed the session (-first +second):\n%s", diff)
+		}
+	})
+}

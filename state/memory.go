@@ -1,0 +1,155 @@
+package state
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// DefaultSweepInterval is how often, on the store's clock, a [MemoryStore]
+// removes its expired entries unless [WithSweepInterval] says otherwise.
+const DefaultSweepInterval = time.Minute
+
+var _ Store = (*MemoryStore)(nil)
+
+// MemoryStore is a [Store] that keeps entries in the memory of the process.
+// It suits a single process and tests: entries are lost when the process
+// exits and are not shared between processes.
+//
+// Expired entries are never returned. They are removed when taken, and all
+// at once by a sweep that runs inside [MemoryStore.Save] when at least the
+// sweep interval has passed since the last one, so memory does not grow
+// without bound; no goroutine is started.
+//
+// A MemoryStore is safe for concurrent use. The zero value is ready to use,
+// with the defaults of [NewMemoryStore]. A MemoryStore must not be copied
+// after first use.
+type MemoryStore struct {
+	now           func() time.Time // nil means time.Now
+	sweepInterval time.Duration    // 0 means DefaultSweepInterval
+
+	mu        sync.Mutex
+	entries   map[string]memoryEntry
+	lastSweep time.Time
+}
+
+type memoryEntry struct {
+	value   []byte
+	expires time.Time // the entry is expired from this instant on
+}
+
+// MemoryOption configures a [MemoryStore] made by [NewMemoryStore].
+type MemoryOption interface {
+	applyMemory(*MemoryStore)
+}
+
+type memoryOption func(*MemoryStore)
+
+func (f memoryOption) applyMemory(s *MemoryStore) { f(s) }
+
+// WithClock makes the store read the time from now instead of time.Now, for
+// tests with a fake clock. Expiry and sweeping both use it. A nil now means
+// time.Now.
+func WithClock(now func() time.Time) MemoryOption {
+	return memoryOption(func(s *MemoryStore) { s.now = now })
+}
+
+// WithSweepInterval sets how much time, on the store's clock, must pass
+// between two sweeps of expired entries. A d of zero or less means
+// [DefaultSweepInterval].
+func WithSweepInterval(d time.Duration) MemoryOption {
+	return memoryOption(func(s *MemoryStore) { s.sweepInterval = d })
+}
+
+// NewMemoryStore returns an empty MemoryStore. Without options it uses
+// time.Now and sweeps every [DefaultSweepInterval].
+func NewMemoryStore(opts ...MemoryOption) *MemoryStore {
+	s := &MemoryStore{}
+	for _, o := range opts {
+		o.applyMemory(s)
+	}
+	return s
+}
+
+// Save stores a copy of value under key until ttl has passed on the store's
+// clock, replacing any entry under key. It implements [Store.Save]: a ttl
+// of zero or less is an error, and if ctx is already done Save returns
+// ctx.Err() and stores nothing. Save may first sweep expired entries.
+func (s *MemoryStore) Save(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if ttl <= 0 {
+		return fmt.Errorf("state: ttl must be positive, got %v", ttl)
+	}
+	value = bytes.Clone(value)
+	now := s.clock()
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.entries == nil {
+		s.entries = make(map[string]memoryEntry)
+	}
+	if now.Sub(s.lastSweep) >= s.interval() {
+		s.sweepLocked(now)
+	}
+	s.entries[key] = memoryEntry{value: value, expires: now.Add(ttl)}
+	return nil
+}
+
+// Take removes the entry under key and, if it has not expired on the
+// store's clock, returns its value. It implements [Store.Take]: a missing,
+// already taken or expired key returns [ErrNotFound], and if ctx is already
+// done Take returns ctx.Err() and deletes nothing.
+func (s *MemoryStore) Take(ctx context.Context, key string) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	now := s.clock()
+
+	s.mu.Lock()
+	e, ok := s.entries[key]
+	if ok {
+		delete(s.entries, key)
+	}
+	s.mu.Unlock()
+
+	if !ok || !now.Before(e.expires) {
+		return nil, ErrNotFound
+	}
+	return e.value, nil
+}
+
+// Len returns the number of entries the store holds, including expired
+// entries that have not been swept yet.
+func (s *MemoryStore) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.entries)
+}
+
+// sweepLocked deletes every entry expired at now. s.mu must be held.
+func (s *MemoryStore) sweepLocked(now time.Time) {
+	for k, e := range s.entries {
+		if !now.Before(e.expires) {
+			delete(s.entries, k)
+		}
+	}
+	s.lastSweep = now
+}
+
+func (s *MemoryStore) clock() time.Time {
+	if s.now == nil {
+		return time.Now()
+	}
+	return s.now()
+}
+
+func (s *MemoryStore) interval() time.Duration {
+	if s.sweepInterval <= 0 {
+		return DefaultSweepInterval
+	}
+	return s.sweepInterval
+}
