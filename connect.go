@@ -384,7 +384,7 @@ func metadataOnly(v metadata.Values) map[string]string {
 
 // dedupe returns the scopes without repeats, in order, with offline_access when asked.
 func dedupe(scopes []string, offline bool) []string {
-	out := scopes[:0:0]
+	out := make([]string, 0, len(scopes)+1)
 	for i, s := range scopes {
 		if !seenBefore(scopes, i, s) {
 			out = append(out, s)

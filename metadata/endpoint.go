@@ -112,10 +112,12 @@ func endpointHost(h string) bool {
 	if h == "" || len(h) > maxHostname {
 		return false
 	}
-	if addr, err := netip.ParseAddr(h); err == nil {
-		return addr.Is4() && addr.IsLoopback()
+	if strings.Trim(h, "0123456789.") == "" {
+		// Dotted numbers: only an IPv4 loopback address; others (e.g. 127.1) are read as
+		// addresses by some resolvers.
+		addr, err := netip.ParseAddr(h)
+		return err == nil && addr.Is4() && addr.IsLoopback()
 	}
-	allDigits := true
 	for label := range strings.SplitSeq(h, ".") {
 		if len(label) == 0 || len(label) > maxLabel || label[0] == '-' || label[len(label)-1] == '-' {
 			return false
@@ -123,17 +125,13 @@ func endpointHost(h string) bool {
 		for i := 0; i < len(label); i++ {
 			c := label[i]
 			switch {
-			case '0' <= c && c <= '9':
-			case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', c == '-':
-				allDigits = false
+			case '0' <= c && c <= '9', 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', c == '-':
 			default:
 				return false
 			}
 		}
 	}
-	// Dotted numbers that are not an IPv4 address (e.g. 127.1) are read as one by some
-	// resolvers: refuse them.
-	return !allDigits
+	return true
 }
 
 func validPort(p string) bool {
