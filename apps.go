@@ -49,7 +49,7 @@ func (a *ProviderApp) check() error {
 	} {
 		if f.value == "" {
 			add(f.name, "required")
-		} else if len(f.value) > 255 || !identPattern.MatchString(f.value) {
+		} else if len(f.value) > 255 || !ident(f.value) {
 			add(f.name, "must be letters, digits and . _ : @ - (at most 255)")
 		}
 	}

@@ -69,7 +69,14 @@ type AuthorizeParams struct {
 //
 // Each parameter the builder sets appears exactly once in the result.
 func AuthorizeURL(p AuthorizeParams) (string, error) {
-	base, ownQuery, err := checkAuthorizeURL(p.AuthorizeURL)
+	return buildAuthorizeURL(&p, false)
+}
+
+// buildAuthorizeURL is AuthorizeURL. With checked set, the caller vouches that AuthorizeURL
+// (but for its query) and RedirectURI already passed metadata.ParseEndpoint, as a
+// Connector's rendered endpoints and configured redirect URL have.
+func buildAuthorizeURL(p *AuthorizeParams, checked bool) (string, error) {
+	base, ownQuery, err := checkAuthorizeURL(p.AuthorizeURL, checked)
 	if err != nil {
 		return "", err
 	}
@@ -79,8 +86,10 @@ func AuthorizeURL(p AuthorizeParams) (string, error) {
 	if len(p.ClientID) > maxClientIDLen || !visible(p.ClientID, true) {
 		return "", invalid("clientId", "must be at most 1024 printable characters", nil)
 	}
-	if err := checkRedirectURI(p.RedirectURI); err != nil {
-		return "", err
+	if !checked {
+		if err := checkRedirectURI(p.RedirectURI); err != nil {
+			return "", err
+		}
 	}
 	if p.State == "" {
 		return "", invalid("state", "required", nil)
@@ -187,13 +196,15 @@ func AuthorizeURL(p AuthorizeParams) (string, error) {
 
 // checkAuthorizeURL checks the authorize endpoint and splits off its own query, whose keys must
 // be plain and none of them reserved.
-func checkAuthorizeURL(raw string) (base, query string, err error) {
+func checkAuthorizeURL(raw string, checked bool) (base, query string, err error) {
 	const field = "authorizeUrl"
 	if raw == "" {
 		return "", "", invalid(field, "required", nil)
 	}
-	if _, perr := metadata.ParseEndpoint(raw); perr != nil {
-		return "", "", invalid(field, strings.TrimPrefix(perr.Error(), "metadata: "), nil)
+	if !checked {
+		if _, perr := metadata.ParseEndpoint(raw); perr != nil {
+			return "", "", invalid(field, strings.TrimPrefix(perr.Error(), "metadata: "), nil)
+		}
 	}
 	base, query, _ = strings.Cut(raw, "?")
 	for rest := query; rest != ""; {
@@ -518,9 +529,18 @@ func plainName(s string) bool {
 	return true
 }
 
+// The RFC 3986 unreserved characters (A-Z a-z 0-9 - . _ ~) as bit sets over bytes 0-63 and
+// 64-127.
+const (
+	unreservedLo = 0x03ff600000000000
+	unreservedHi = 0x47fffffe87fffffe
+)
+
 func unreservedByte(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
-		c == '-' || c == '.' || c == '_' || c == '~'
+	if c < 64 {
+		return unreservedLo>>c&1 == 1
+	}
+	return c < 128 && unreservedHi>>(c-64)&1 == 1
 }
 
 // visible reports whether s is printable ASCII (spaces allowed when space is true).

@@ -117,3 +117,17 @@ func BenchmarkFlow(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkValidate is the share of the flow spent in validator/v10.
+func BenchmarkValidate(b *testing.B) {
+	req := connect.OAuthConnectRequest{
+		ProjectID: "proj", Provider: "example", GroupRef: "group-123", ConsumerRef: "user_123456",
+		ProviderWorkspaceRef: "acme", Scopes: benchScopes, Prompt: "consent",
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := req.Validate(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

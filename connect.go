@@ -269,7 +269,7 @@ func (c *Connector) AuthorizeURL(ctx context.Context, req OAuthConnectRequest) (
 			authURL += "?" + fixed
 		}
 	}
-	u, err := AuthorizeURL(AuthorizeParams{
+	u, err := buildAuthorizeURL(&AuthorizeParams{
 		AuthorizeURL:         authURL,
 		ClientID:             app.ClientID,
 		RedirectURI:          c.redirectURL,
@@ -281,7 +281,7 @@ func (c *Connector) AuthorizeURL(ctx context.Context, req OAuthConnectRequest) (
 		AdditionalParams:     req.AdditionalParams,
 		DisableOfflineAccess: disableOffline,
 		CodeChallenge:        challenge,
-	})
+	}, true)
 	if err != nil {
 		return nil, err
 	}

@@ -25,26 +25,26 @@ type OAuthConnectRequest struct {
 	// ConsumerRef is the caller's id of the user whose credential is used.
 	ConsumerRef string `json:"consumerRef" validate:"required,max=255,text"`
 	// GroupName is the group's display name; it defaults to GroupRef.
-	GroupName string `json:"groupName,omitempty" validate:"max=255,text"`
+	GroupName string `json:"groupName,omitempty" validate:"omitempty,max=255,text"`
 	// ConsumerName is the consumer's display name; it defaults to ConsumerRef.
-	ConsumerName string `json:"consumerName,omitempty" validate:"max=255,text"`
+	ConsumerName string `json:"consumerName,omitempty" validate:"omitempty,max=255,text"`
 	// ProviderWorkspaceRef is the provider workspace, e.g. a Zendesk subdomain or a
 	// Salesforce My Domain; it fills the provider's "workspace" input.
-	ProviderWorkspaceRef string `json:"providerWorkspaceRef,omitempty" validate:"max=253,text"`
+	ProviderWorkspaceRef string `json:"providerWorkspaceRef,omitempty" validate:"omitempty,max=253,text"`
 	// ProviderMetadata are the other inputs the provider needs, e.g. NetSuite's accountId.
-	ProviderMetadata ProviderMetadata `json:"providerMetadata,omitempty" validate:"max=32,dive,keys,ident,max=64,endkeys"`
+	ProviderMetadata ProviderMetadata `json:"providerMetadata,omitempty" validate:"omitempty,max=32,dive,keys,ident,max=64,endkeys"`
 	// ProviderAppID picks the provider app; empty means the project's default app.
-	ProviderAppID string `json:"providerAppId,omitempty" validate:"max=255,ident"`
+	ProviderAppID string `json:"providerAppId,omitempty" validate:"omitempty,max=255,ident"`
 	// EnableCSRFProtection binds the flow to the browser that starts it: the returned
 	// [Authorization] carries a Binding value that the callback must present.
 	EnableCSRFProtection bool `json:"enableCSRFProtection,omitempty"`
 	// Scopes are asked for besides the provider's and the app's default scopes.
-	Scopes []string `json:"scopes,omitempty" validate:"max=50"`
+	Scopes []string `json:"scopes,omitempty" validate:"omitempty,max=50"`
 	// Prompt overrides the provider's default prompt (see [AuthorizeParams].Prompt).
-	Prompt string `json:"prompt,omitempty" validate:"max=256"`
+	Prompt string `json:"prompt,omitempty" validate:"omitempty,max=256"`
 	// AdditionalParams are extra authorize parameters, URL-encoded (see
 	// [AuthorizeParams].AdditionalParams).
-	AdditionalParams string `json:"additionalParams,omitempty" validate:"max=65536"`
+	AdditionalParams string `json:"additionalParams,omitempty" validate:"omitempty,max=65536"`
 	// DisableOfflineAccess asks for no refresh token: neither offline_access nor the
 	// provider's own refresh scope or parameter is added.
 	DisableOfflineAccess bool `json:"disableOfflineAccess,omitempty"`
@@ -182,7 +182,6 @@ func (r *ConnectionRequest) credentialKinds() []string {
 var validatorOnce = sync.OnceValue(newValidator)
 
 var (
-	identPattern     = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:@-]*$`)
 	fieldNamePattern = regexp.MustCompile(`^[a-z][a-zA-Z0-9_]{0,63}$`)
 )
 
@@ -201,8 +200,7 @@ func newValidator() *validator.Validate {
 		}
 	}
 	must(v.RegisterValidation("ident", func(fl validator.FieldLevel) bool {
-		s := fl.Field().String()
-		return s == "" || identPattern.MatchString(s)
+		return ident(fl.Field().String())
 	}))
 	must(v.RegisterValidation("text", func(fl validator.FieldLevel) bool {
 		return printableText(fl.Field().String())
@@ -218,6 +216,21 @@ func newValidator() *validator.Validate {
 		return len(s) <= maxScopeLen && scopeToken(s)
 	}))
 	return v
+}
+
+// ident reports whether s is empty or an identifier: letters, digits and . _ : @ -, starting
+// with a letter or digit.
+func ident(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case (c == '.' || c == '_' || c == ':' || c == '@' || c == '-') && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func scopeToken(s string) bool {
