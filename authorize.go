@@ -69,14 +69,21 @@ type AuthorizeParams struct {
 //
 // Each parameter the builder sets appears exactly once in the result.
 func AuthorizeURL(p AuthorizeParams) (string, error) {
-	return buildAuthorizeURL(&p, false)
+	return buildAuthorizeURL(&p, nil)
 }
 
-// buildAuthorizeURL is AuthorizeURL. With checked set, the caller vouches that AuthorizeURL
-// (but for its query) and RedirectURI already passed metadata.ParseEndpoint, as a
-// Connector's rendered endpoints and configured redirect URL have.
-func buildAuthorizeURL(p *AuthorizeParams, checked bool) (string, error) {
-	base, ownQuery, err := checkAuthorizeURL(p.AuthorizeURL, checked)
+// checkedParams is what a Connector vouches for when it calls the builder: AuthorizeURL (but
+// for its query) and RedirectURI already passed metadata.ParseEndpoint, as its rendered
+// endpoints and configured redirect URL have; State is a state token and CodeChallenge was
+// made by pkce.Challenge, so neither needs escaping. It carries the redirect URI escaped once
+// for all flows.
+type checkedParams struct {
+	escapedRedirectURI string
+}
+
+// buildAuthorizeURL is AuthorizeURL, skipping the checks that checked, if not nil, vouches for.
+func buildAuthorizeURL(p *AuthorizeParams, checked *checkedParams) (string, error) {
+	base, ownQuery, err := checkAuthorizeURL(p.AuthorizeURL, checked != nil)
 	if err != nil {
 		return "", err
 	}
@@ -86,10 +93,16 @@ func buildAuthorizeURL(p *AuthorizeParams, checked bool) (string, error) {
 	if len(p.ClientID) > maxClientIDLen || !visible(p.ClientID, true) {
 		return "", invalid("clientId", "must be at most 1024 printable characters", nil)
 	}
-	if !checked {
+	// The redirect URI and the state, escaped or still to be escaped as they are written.
+	redirect, redirectLen, stateLen := p.RedirectURI, 0, len(p.State)
+	if checked == nil {
 		if err := checkRedirectURI(p.RedirectURI); err != nil {
 			return "", err
 		}
+		redirectLen, stateLen = escapedLen(p.RedirectURI), escapedLen(p.State)
+	} else {
+		redirect = checked.escapedRedirectURI
+		redirectLen = len(redirect)
 	}
 	if p.State == "" {
 		return "", invalid("state", "required", nil)
@@ -128,14 +141,14 @@ func buildAuthorizeURL(p *AuthorizeParams, checked bool) (string, error) {
 	if prompt.isNone() && (addOffline || hasOffline) {
 		return "", invalid("prompt", "none cannot be used when offline_access is asked for", ErrInvalidPrompt)
 	}
-	if p.CodeChallenge != "" && !challenge(p.CodeChallenge) {
+	if p.CodeChallenge != "" && checked == nil && !challenge(p.CodeChallenge) {
 		return "", invalid("codeChallenge", "must be an S256 challenge of 43 base64url characters", nil)
 	}
 
 	// Everything is checked: write the URL.
 	size := len(base) + 1 + len(ownQuery) + 1 + len("response_type=code&client_id=") +
-		escapedLen(p.ClientID) + len("&redirect_uri=") + escapedLen(p.RedirectURI) +
-		len("&scope=") + len(offlineAccess) + 3 + len("&state=") + escapedLen(p.State) +
+		escapedLen(p.ClientID) + len("&redirect_uri=") + redirectLen +
+		len("&scope=") + len(offlineAccess) + 3 + len("&state=") + stateLen +
 		len("&prompt=") + prompt.size() + extraLen
 	if p.CodeChallenge != "" {
 		size += len("&code_challenge=") + len(p.CodeChallenge) + len("&code_challenge_method=S256")
@@ -154,7 +167,11 @@ func buildAuthorizeURL(p *AuthorizeParams, checked bool) (string, error) {
 	b.WriteString("response_type=code&client_id=")
 	writeEscaped(&b, p.ClientID)
 	b.WriteString("&redirect_uri=")
-	writeEscaped(&b, p.RedirectURI)
+	if checked == nil {
+		writeEscaped(&b, redirect)
+	} else {
+		b.WriteString(redirect)
+	}
 	n := 0
 	for i, s := range p.Scopes {
 		if seenBefore(p.Scopes, i, s) {
@@ -177,7 +194,11 @@ func buildAuthorizeURL(p *AuthorizeParams, checked bool) (string, error) {
 		b.WriteString(offlineAccess)
 	}
 	b.WriteString("&state=")
-	writeEscaped(&b, p.State)
+	if checked == nil {
+		writeEscaped(&b, p.State)
+	} else {
+		b.WriteString(p.State)
+	}
 	if prompt.n > 0 {
 		b.WriteString("&prompt=")
 		prompt.write(&b)

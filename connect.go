@@ -73,6 +73,7 @@ type Connector struct {
 	apps         AppStore
 	states       state.Store
 	redirectURL  string
+	checked      checkedParams // what the builder need not check again
 	stateTTL     time.Duration
 	storeTimeout time.Duration
 	httpClient   *http.Client
@@ -100,6 +101,7 @@ func New(cfg Config) (*Connector, error) {
 		if err := checkRedirectURI(c.redirectURL); err != nil {
 			return nil, fmt.Errorf("connect: Config.RedirectURL: %w", err)
 		}
+		c.checked.escapedRedirectURI = url.QueryEscape(c.redirectURL)
 	}
 	switch {
 	case c.stateTTL == 0:
@@ -281,7 +283,7 @@ func (c *Connector) AuthorizeURL(ctx context.Context, req OAuthConnectRequest) (
 		AdditionalParams:     req.AdditionalParams,
 		DisableOfflineAccess: disableOffline,
 		CodeChallenge:        challenge,
-	}, true)
+	}, &c.checked)
 	if err != nil {
 		return nil, err
 	}

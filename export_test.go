@@ -8,3 +8,6 @@ func SessionFields(rec []byte) (verifier, groupName, consumerName string, bindin
 	}
 	return s.Verifier, s.GroupName, s.ConsumerName, s.BindingHash, nil
 }
+
+// ValidateWithValidator runs validator/v10 on a request, without the fast path.
+func ValidateWithValidator(r *OAuthConnectRequest) error { return validateStruct(r) }

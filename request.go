@@ -130,7 +130,38 @@ type TokenValue struct {
 // Validate checks the request's fields. It returns nil or a *[ValidationError] listing every
 // offending field by its JSON name.
 func (r *OAuthConnectRequest) Validate() error {
+	if r.plainlyValid() {
+		return nil
+	}
 	return validateStruct(r)
+}
+
+// plainlyValid is a fast, conservative check: it reports true only for requests that
+// certainly pass the validate tags (FuzzOAuthConnectRequestValidate holds it to that), so
+// that the common request skips the reflection of validator/v10. Anything unusual goes to
+// the validator, which also writes the error.
+func (r *OAuthConnectRequest) plainlyValid() bool {
+	return plainIdent(r.ProjectID, 255) && plainIdent(r.Provider, 63) &&
+		plainText(r.GroupRef, 1, 255) && plainText(r.ConsumerRef, 1, 255) &&
+		plainText(r.GroupName, 0, 255) && plainText(r.ConsumerName, 0, 255) &&
+		plainText(r.ProviderWorkspaceRef, 0, 253) && (r.ProviderAppID == "" || plainIdent(r.ProviderAppID, 255)) &&
+		len(r.ProviderMetadata) == 0 && len(r.Scopes) <= 50 && len(r.Prompt) <= 256 &&
+		len(r.AdditionalParams) <= 65536
+}
+
+func plainIdent(s string, max int) bool { return s != "" && len(s) <= max && ident(s) }
+
+// plainText reports whether s has min to max printable ASCII characters.
+func plainText(s string, min, max int) bool {
+	if len(s) < min || len(s) > max {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 // Validate checks the request's fields and that exactly one credential kind is set. It returns

@@ -179,3 +179,24 @@ func TestConnectionRequestNeverShowsSecrets(t *testing.T) {
 		t.Errorf("decoded secrets = %q, %q", r.APIKey.Reveal(), r.CustomAuth["token"].Reveal())
 	}
 }
+
+// FuzzOAuthConnectRequestValidate holds Validate's fast path to the validator: a request it
+// lets through must pass the validate tags too.
+func FuzzOAuthConnectRequestValidate(f *testing.F) {
+	f.Add("proj", "salesforce", "group-123", "user_123456", "", "", "acme", "", "consent", "x=1", uint8(2))
+	f.Add("p:1", "a.b", "g\x7f", "c", "Name", "Ñame", "a--b.sandbox", "app@1", "", "", uint8(51))
+	f.Add("", "", "", "", "", "", "", "", "", "", uint8(0))
+	f.Fuzz(func(t *testing.T, project, provider, group, consumer, groupName, consumerName, workspace, appID, prompt, extra string, scopes uint8) {
+		r := connect.OAuthConnectRequest{
+			ProjectID: project, Provider: provider, GroupRef: group, ConsumerRef: consumer,
+			GroupName: groupName, ConsumerName: consumerName, ProviderWorkspaceRef: workspace,
+			ProviderAppID: appID, Prompt: prompt, AdditionalParams: extra,
+			Scopes: make([]string, int(scopes)%60),
+		}
+		fast := r.Validate()
+		slow := connect.ValidateWithValidator(&r)
+		if (fast == nil) != (slow == nil) {
+			t.Fatalf("Validate = %v, validator = %v for %+v", fast, slow, r)
+		}
+	})
+}
