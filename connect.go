@@ -230,10 +230,11 @@ func (c *Connector) AuthorizeURL(ctx context.Context, req OAuthConnectRequest) (
 		prompt, noPrompt = p.Prompt, p.NoPrompt
 	}
 
-	var tok string
-	if tok, err = state.NewToken(c.rand); err != nil {
+	tok, err := state.NewToken(c.rand)
+	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrRandom, err)
 	}
+	scopes = dedupe(scopes, !disableOffline)
 	s := session{
 		ProjectID:    req.ProjectID,
 		Provider:     p.Name,
@@ -246,7 +247,7 @@ func (c *Connector) AuthorizeURL(ctx context.Context, req OAuthConnectRequest) (
 		AppID:        app.ID,
 		RedirectURI:  c.redirectURL,
 		TokenURL:     tokenURL,
-		Scopes:       dedupe(scopes, !disableOffline),
+		Scopes:       scopes,
 	}
 	var challenge string
 	if p.PKCE != providers.PKCEUnsupported {
@@ -384,11 +385,12 @@ func metadataOnly(v metadata.Values) map[string]string {
 	return m
 }
 
-// dedupe returns the scopes without repeats, in order, with offline_access when asked.
+// dedupe drops repeated scopes in place, keeping the order, and appends offline_access when
+// asked and missing.
 func dedupe(scopes []string, offline bool) []string {
-	out := make([]string, 0, len(scopes)+1)
-	for i, s := range scopes {
-		if !seenBefore(scopes, i, s) {
+	out := scopes[:0]
+	for _, s := range scopes {
+		if !seenBefore(out, len(out), s) {
 			out = append(out, s)
 		}
 	}
