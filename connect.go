@@ -22,6 +22,9 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sync/singleflight"
+
+	"github.com/connectkit/connect/keyring"
 	"github.com/connectkit/connect/metadata"
 	"github.com/connectkit/connect/pkce"
 	"github.com/connectkit/connect/providers"
@@ -33,6 +36,10 @@ const (
 	DefaultStateTTL     = 10 * time.Minute // RFC 6749 §4.1.2 recommends codes live at most 10 minutes
 	MaxStateTTL         = 30 * time.Minute
 	DefaultStoreTimeout = 2 * time.Second
+	DefaultExpiryDelta  = 30 * time.Second
+	// unknownExpiryAge is how long a token whose expiry the provider did not say is used
+	// before it is refreshed, when it can be.
+	unknownExpiryAge = time.Hour
 )
 
 // Config configures a [Connector]. Zero values mean the defaults documented on each field.
@@ -46,6 +53,19 @@ type Config struct {
 	// means state.NewMemoryStore(). Use a shared store (Redis, PostgreSQL) when the callback
 	// may reach another replica.
 	States state.Store
+	// Connections keeps connections; nil means NewMemoryConnectionStore().
+	Connections ConnectionStore
+	// Keyring encrypts credentials at rest (AES-256-GCM, bound to each connection). It may
+	// be nil only with a store that does not persist (see [PersistentStore]): the memory
+	// store then keeps credentials unencrypted in the process's memory.
+	Keyring *keyring.Keyring
+	// OnEvent, if set, is called after a connection is created, updated, refreshed or
+	// deleted, and when an operation on a connection fails, e.g. to send webhooks. It runs
+	// synchronously on the caller's goroutine: hand slow work to another goroutine.
+	OnEvent func(context.Context, Event)
+	// ExpiryDelta is how long before its expiry a token is refreshed; 0 means
+	// DefaultExpiryDelta.
+	ExpiryDelta time.Duration
 	// RedirectURL is the callback URL registered with the providers: absolute https (plain
 	// http only on a loopback address), no fragment. It is required for the OAuth flow.
 	RedirectURL string
@@ -55,8 +75,9 @@ type Config struct {
 	// StoreTimeout bounds the store calls of one operation; 0 means DefaultStoreTimeout. The
 	// in-process memory stores never block and are called without it.
 	StoreTimeout time.Duration
-	// HTTPClient makes the requests to providers; nil means a client that never follows
-	// redirects and times out after 30 seconds.
+	// HTTPClient makes the requests to providers; nil means a client that times out after 30
+	// seconds. Redirects are never followed, whatever the client's own policy: a copy of it
+	// with CheckRedirect set to refuse them is used.
 	HTTPClient *http.Client
 	// Logger receives debug and error records, never a secret; nil means no logging.
 	Logger *slog.Logger
@@ -72,6 +93,11 @@ type Connector struct {
 	providers    *providers.Registry
 	apps         AppStore
 	states       state.Store
+	connections  ConnectionStore
+	keys         *keyring.Keyring
+	onEvent      func(context.Context, Event)
+	expiryDelta  time.Duration
+	refreshes    singleflight.Group
 	redirectURL  string
 	checked      checkedParams // what the builder need not check again
 	stateTTL     time.Duration
@@ -89,6 +115,10 @@ func New(cfg Config) (*Connector, error) {
 		providers:    cfg.Providers,
 		apps:         cfg.Apps,
 		states:       cfg.States,
+		connections:  cfg.Connections,
+		keys:         cfg.Keyring,
+		onEvent:      cfg.OnEvent,
+		expiryDelta:  cfg.ExpiryDelta,
 		redirectURL:  cfg.RedirectURL,
 		stateTTL:     cfg.StateTTL,
 		storeTimeout: cfg.StoreTimeout,
@@ -115,6 +145,18 @@ func New(cfg Config) (*Connector, error) {
 	case c.storeTimeout < 0:
 		return nil, errors.New("connect: Config.StoreTimeout must not be negative")
 	}
+	switch {
+	case c.expiryDelta == 0:
+		c.expiryDelta = DefaultExpiryDelta
+	case c.expiryDelta < 0:
+		return nil, errors.New("connect: Config.ExpiryDelta must not be negative")
+	}
+	if c.connections == nil {
+		c.connections = NewMemoryConnectionStore()
+	}
+	if p, ok := c.connections.(PersistentStore); ok && p.Persistent() && c.keys == nil {
+		return nil, errors.New("connect: Config.Keyring is required with a persistent connection store: credentials are never stored unencrypted")
+	}
 	if c.providers == nil {
 		c.providers = providers.Default()
 	}
@@ -128,11 +170,12 @@ func New(cfg Config) (*Connector, error) {
 	_, memStates := c.states.(*state.MemoryStore)
 	c.inMemory = memApps && memStates
 	if c.httpClient == nil {
-		c.httpClient = &http.Client{
-			Timeout:       30 * time.Second,
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		}
+		c.httpClient = &http.Client{Timeout: 30 * time.Second}
+	} else {
+		hc := *c.httpClient
+		c.httpClient = &hc
 	}
+	c.httpClient.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
 	}

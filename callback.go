@@ -1,0 +1,419 @@
+package connect
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/connectkit/connect/metadata"
+	"github.com/connectkit/connect/providers"
+	"github.com/connectkit/connect/state"
+)
+
+// Errors of the callback. The malformed-callback errors also match [ErrInvalidRequest].
+var (
+	// ErrMalformedCallback is matched when the callback request is not a well-formed
+	// authorization response; no store is touched.
+	ErrMalformedCallback = errors.New("connect: malformed callback")
+	// ErrInvalidState is matched when the state parameter is missing, repeated or not a
+	// state token; no store is touched.
+	ErrInvalidState = errors.New("connect: invalid state")
+	// ErrStateNotFound is matched when no pending authorization has the state: it never
+	// existed, it was used already, or the store dropped it on expiry.
+	ErrStateNotFound = errors.New("connect: state not found or already used")
+	// ErrStateExpired is matched when the pending authorization is past its time.
+	ErrStateExpired = errors.New("connect: state expired")
+	// ErrStateBindingMismatch is matched when a flow started with CSRF protection returns to
+	// a browser that does not present its binding value.
+	ErrStateBindingMismatch = errors.New("connect: the callback is not from the browser that started the flow")
+	// ErrIssuerMismatch is matched when the iss parameter (RFC 9207) is not the provider's.
+	ErrIssuerMismatch = errors.New("connect: issuer mismatch")
+	// ErrAccessDenied is matched by a *ProviderError whose code is access_denied.
+	ErrAccessDenied = errors.New("connect: access denied")
+	// ErrExchangeFailed is matched when the token endpoint does not give a token.
+	ErrExchangeFailed = errors.New("connect: token request failed")
+	// ErrUnexpectedRedirect is matched when a token endpoint answers with a redirect, which
+	// is never followed.
+	ErrUnexpectedRedirect = errors.New("connect: the token endpoint answered with a redirect")
+)
+
+// Limits on the callback (SECURITY.md item 42).
+const (
+	maxCallbackQuery  = 8 << 10
+	maxCallbackParams = 50
+	maxStateParam     = 128
+	maxCode           = 4096
+	maxIss            = 2048
+	maxErrorCode      = 64
+	maxDescriptionIn  = 1024
+	maxDescription    = 512
+	maxClockSkew      = time.Minute
+)
+
+// BindingCookie is the name of the cookie that carries an [Authorization]'s Binding in the
+// browser, and that [Connector.Callback] reads when no [WithBinding] is given. The __Host-
+// prefix makes browsers insist on Secure, Path=/ and no Domain.
+const BindingCookie = "__Host-connect-binding"
+
+// CallbackOption changes one call of [Connector.Callback].
+type CallbackOption interface{ applyCallback(*callbackOptions) }
+
+type callbackOptions struct {
+	binding    string
+	hasBinding bool
+}
+
+type callbackOption func(*callbackOptions)
+
+func (f callbackOption) applyCallback(o *callbackOptions) { f(o) }
+
+// WithBinding gives the binding value of the browser that brought the callback, for
+// backends that forward the callback from their own session rather than from a cookie.
+func WithBinding(binding string) CallbackOption {
+	return callbackOption(func(o *callbackOptions) { o.binding, o.hasBinding = binding, true })
+}
+
+// callbackError is an error about the callback request itself: it matches its sentinel and
+// ErrInvalidRequest.
+type callbackError struct {
+	sentinel error
+	msg      string
+}
+
+func (e *callbackError) Error() string   { return e.sentinel.Error() + ": " + e.msg }
+func (e *callbackError) Unwrap() error   { return e.sentinel }
+func (e *callbackError) Is(t error) bool { return t == ErrInvalidRequest }
+
+func malformed(msg string) error    { return &callbackError{ErrMalformedCallback, msg} }
+func invalidState(msg string) error { return &callbackError{ErrInvalidState, msg} }
+
+// callbackParams are the parameters of an authorization response.
+type callbackParams struct {
+	state, code, iss, errCode, errDescription, errURI string
+}
+
+// parseCallback checks the shape of the authorization response without touching a store.
+func parseCallback(r *http.Request) (*callbackParams, error) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return nil, malformed("the callback must be a GET")
+	}
+	raw := r.URL.RawQuery
+	if len(raw) > maxCallbackQuery {
+		return nil, malformed("the query is longer than 8 KiB")
+	}
+	if strings.Count(raw, "&") >= maxCallbackParams {
+		return nil, malformed("more than 50 parameters")
+	}
+	q, err := url.ParseQuery(raw)
+	if err != nil {
+		return nil, malformed("the query does not parse")
+	}
+	one := func(name string, max int) (string, error) {
+		v := q[name]
+		switch {
+		case len(v) == 0:
+			return "", nil
+		case len(v) > 1:
+			return "", fmt.Errorf("%s is given more than once", name)
+		case len(v[0]) > max && name == "error_description":
+			return v[0][:max], nil // read no further; cleaned and capped later
+		case len(v[0]) > max:
+			return "", fmt.Errorf("%s is longer than %d octets", name, max)
+		}
+		return v[0], nil
+	}
+	var p callbackParams
+	st, err := one("state", maxStateParam)
+	if err != nil {
+		return nil, invalidState(err.Error())
+	}
+	if st == "" {
+		return nil, invalidState("missing")
+	}
+	if err := state.CheckToken(st); err != nil {
+		return nil, invalidState("not a state token")
+	}
+	p.state = st
+	for _, f := range []struct {
+		name string
+		max  int
+		dst  *string
+	}{
+		{"code", maxCode, &p.code},
+		{"iss", maxIss, &p.iss},
+		{"error", maxErrorCode, &p.errCode},
+		{"error_description", maxDescriptionIn, &p.errDescription},
+		{"error_uri", maxIss, &p.errURI},
+	} {
+		if *f.dst, err = one(f.name, f.max); err != nil {
+			return nil, malformed(err.Error())
+		}
+	}
+	switch {
+	case p.code != "" && p.errCode != "":
+		return nil, malformed("both code and error are given")
+	case p.code == "" && p.errCode == "":
+		return nil, malformed("neither code nor error is given")
+	case p.code != "" && !visible(p.code, false):
+		return nil, malformed("code has characters outside printable ASCII")
+	case p.errCode != "" && !errorChars(p.errCode, false):
+		return nil, malformed("error has characters RFC 6749 does not allow")
+	}
+	return &p, nil
+}
+
+// errorChars reports whether s has only the characters RFC 6749 §4.1.2.1 allows in error
+// (%x20-21 / %x23-5B / %x5D-7E, no space in a code).
+func errorChars(s string, space bool) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c > 0x7e || c == '"' || c == '\\' || (c == ' ' && !space) {
+			return false
+		}
+	}
+	return true
+}
+
+// cleanDescription keeps the characters RFC 6749 allows in error_description, dropping also
+// < > & ' which could mark up a page, and caps the result at 512 octets.
+func cleanDescription(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s) && b.Len() < maxDescription; i++ {
+		c := s[i]
+		if c >= 0x20 && c <= 0x7e && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' && c != '\'' {
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// cleanErrorURI keeps error_uri only when it is an absolute https URL.
+func cleanErrorURI(s string) string {
+	if e, err := metadata.ParseEndpoint(s); err != nil || e.Scheme != "https" {
+		return ""
+	}
+	return s
+}
+
+// Is reports whether target is ErrAccessDenied and the code is access_denied.
+func (e *ProviderError) Is(target error) bool {
+	return target == ErrAccessDenied && e.Code == "access_denied"
+}
+
+// Callback completes an authorization code flow from the provider's redirect to the
+// backend's callback URL. In this order it: rejects a malformed callback before touching a
+// store; takes the pending authorization by its state, once only (a replayed, unknown or
+// expired state fails); checks the browser binding when the flow asked for one (from
+// [BindingCookie] or [WithBinding]); checks iss (RFC 9207) when the provider declares its
+// issuer; only then returns a provider error as a *[ProviderError]; exchanges the code with
+// the PKCE verifier at the token endpoint saved with the flow, never following a redirect;
+// reads the provider's token metadata; and saves the connection, updating the one the same
+// group and consumer already have with the provider and workspace.
+//
+// Whatever the outcome, the state cannot be used again. Nothing is saved on any failure, and
+// no error repeats a code, token or secret.
+func (c *Connector) Callback(ctx context.Context, r *http.Request, opts ...CallbackOption) (*Connection, error) {
+	var o callbackOptions
+	for _, opt := range opts {
+		opt.applyCallback(&o)
+	}
+	p, err := parseCallback(r)
+	if err != nil {
+		return nil, err
+	}
+	if !o.hasBinding {
+		if ck, err := r.Cookie(BindingCookie); err == nil {
+			o.binding = ck.Value
+		}
+	}
+
+	sctx, cancel := c.storeContext(ctx)
+	rec, err := c.states.Take(sctx, state.Key(p.state))
+	cancel()
+	switch {
+	case errors.Is(err, state.ErrNotFound):
+		return nil, ErrStateNotFound
+	case err != nil:
+		c.log.LogAttrs(ctx, slog.LevelError, "connect: taking the pending authorization failed", slog.Any("error", err))
+		return nil, fmt.Errorf("%w: taking the pending authorization: %w", ErrStoreUnavailable, err)
+	}
+	s, err := unmarshalSession(rec)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
+	}
+	now := c.now()
+	if !now.Before(s.ExpiresAt) || s.CreatedAt.After(now.Add(maxClockSkew)) {
+		return nil, ErrStateExpired
+	}
+	if len(s.BindingHash) > 0 {
+		h := sha256.Sum256([]byte(o.binding))
+		if o.binding == "" || subtle.ConstantTimeCompare(h[:], s.BindingHash) != 1 {
+			return nil, ErrStateBindingMismatch
+		}
+	}
+	prov, ok := c.providers.Lookup(s.Provider)
+	if !ok {
+		return nil, fmt.Errorf("connect: provider %s is no longer registered", s.Provider)
+	}
+	if prov.Issuer != "" && p.iss != prov.Issuer {
+		return nil, ErrIssuerMismatch
+	}
+	if p.errCode != "" {
+		perr := &ProviderError{Code: p.errCode, Description: cleanDescription(p.errDescription), URI: cleanErrorURI(p.errURI)}
+		c.emit(ctx, EventConnectionError, s.ProjectID, s.Provider, nil, perr)
+		return nil, perr
+	}
+
+	sctx, cancel = c.storeContext(ctx)
+	app, err := c.app(sctx, s.ProjectID, s.Provider, s.AppID)
+	cancel()
+	if err != nil {
+		return nil, err
+	}
+	cfg := oauth2.Config{
+		ClientID:     app.ClientID,
+		ClientSecret: app.ClientSecret.Reveal(),
+		Endpoint:     oauth2.Endpoint{TokenURL: s.TokenURL, AuthStyle: authStyle(prov)},
+		RedirectURL:  s.RedirectURI,
+	}
+	var exchangeOpts []oauth2.AuthCodeOption
+	if s.Verifier != "" {
+		exchangeOpts = append(exchangeOpts, oauth2.VerifierOption(s.Verifier))
+	}
+	tok, err := cfg.Exchange(c.clientContext(ctx), p.code, exchangeOpts...)
+	if err != nil {
+		err = tokenError(err)
+		c.emit(ctx, EventConnectionError, s.ProjectID, s.Provider, nil, err)
+		return nil, err
+	}
+	if err := checkToken(tok); err != nil {
+		c.emit(ctx, EventConnectionError, s.ProjectID, s.Provider, nil, err)
+		return nil, err
+	}
+	md := ProviderMetadata{}
+	for k, v := range s.Metadata {
+		md[k] = MetadataValue{Value: v, Source: "input"}
+	}
+	if err := readTokenMetadata(prov, tok, md); err != nil {
+		c.emit(ctx, EventConnectionError, s.ProjectID, s.Provider, nil, err)
+		return nil, err
+	}
+	conn := &Connection{
+		ProjectID:            s.ProjectID,
+		Provider:             s.Provider,
+		Group:                Group{Ref: s.GroupRef, Name: s.GroupName},
+		Consumer:             Consumer{Ref: s.ConsumerRef, Name: s.ConsumerName},
+		ProviderWorkspaceRef: s.Workspace,
+		ProviderMetadata:     md,
+		ProviderApp:          &ConnectionApp{ID: app.ID, ClientID: app.ClientID},
+		AuthScheme:           AuthSchemeOAuth2AuthorizationCode,
+		Status:               StatusWorking,
+		Scopes:               grantedScopes(tok, s.Scopes, prov.Separator()),
+	}
+	cr := &credentials{
+		AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, TokenType: tok.TokenType,
+		Expiry: tok.Expiry, ObtainedAt: now, TokenURL: s.TokenURL,
+	}
+	return c.upsert(ctx, conn, cr)
+}
+
+// authStyle maps a provider's client authentication to x/oauth2's. AutoDetect, which may send
+// the secret twice, is never used.
+func authStyle(p *providers.Provider) oauth2.AuthStyle {
+	if p.TokenAuth == providers.TokenAuthParams {
+		return oauth2.AuthStyleInParams
+	}
+	return oauth2.AuthStyleInHeader
+}
+
+// clientContext carries the Connector's HTTP client to x/oauth2, the one way it takes one.
+func (c *Connector) clientContext(ctx context.Context) context.Context {
+	return context.WithValue(ctx, oauth2.HTTPClient, c.httpClient)
+}
+
+// tokenError turns an error of x/oauth2 into one of connect's, keeping the RFC 6749 error
+// code and a cleaned description and dropping the response body, which may echo secrets.
+func tokenError(err error) error {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		if re.Response != nil && re.Response.StatusCode >= 300 && re.Response.StatusCode < 400 {
+			return fmt.Errorf("%w (%d)", ErrUnexpectedRedirect, re.Response.StatusCode)
+		}
+		if re.ErrorCode != "" && errorChars(re.ErrorCode, false) && len(re.ErrorCode) <= maxErrorCode {
+			return fmt.Errorf("%w: %w", ErrExchangeFailed, &ProviderError{
+				Code: re.ErrorCode, Description: cleanDescription(re.ErrorDescription), URI: cleanErrorURI(re.ErrorURI),
+			})
+		}
+		if re.Response != nil {
+			return fmt.Errorf("%w: the token endpoint answered %d", ErrExchangeFailed, re.Response.StatusCode)
+		}
+		return fmt.Errorf("%w: the token endpoint refused the request", ErrExchangeFailed)
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		if errors.Is(ue.Err, context.DeadlineExceeded) || errors.Is(ue.Err, context.Canceled) {
+			return fmt.Errorf("%w: %w", ErrExchangeFailed, ue.Err)
+		}
+		return fmt.Errorf("%w: the token endpoint could not be reached", ErrExchangeFailed)
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return fmt.Errorf("%w: %w", ErrExchangeFailed, err)
+	}
+	return fmt.Errorf("%w: the token response is not valid", ErrExchangeFailed)
+}
+
+// checkToken refuses tokens of another type than Bearer (RFC 6750).
+func checkToken(tok *oauth2.Token) error {
+	if tok.AccessToken == "" {
+		return fmt.Errorf("%w: the token response has no access_token", ErrExchangeFailed)
+	}
+	if tok.TokenType != "" && !strings.EqualFold(tok.TokenType, "bearer") {
+		return fmt.Errorf("%w: the token type is not Bearer", ErrExchangeFailed)
+	}
+	return nil
+}
+
+// readTokenMetadata copies the provider's token metadata fields into md. A URL must be an
+// https endpoint on one of the provider's hosts.
+func readTokenMetadata(p *providers.Provider, tok *oauth2.Token, md ProviderMetadata) error {
+	for _, f := range p.TokenMetadata {
+		v, _ := tok.Extra(f.Field).(string)
+		if v == "" {
+			continue
+		}
+		if f.URL {
+			e, err := metadata.ParseEndpoint(v)
+			if err != nil || e.Scheme != "https" || !p.Hosts.Match(e.Host) {
+				return fmt.Errorf("%w: the token response's %s is not a URL on the provider's hosts", ErrExchangeFailed, f.Field)
+			}
+		} else if len(v) > 255 || !printableText(v) {
+			return fmt.Errorf("%w: the token response's %s is not short text", ErrExchangeFailed, f.Field)
+		}
+		md[f.Name] = MetadataValue{Value: v, Source: "token"}
+	}
+	return nil
+}
+
+// grantedScopes returns the scopes the token response names, else those asked for.
+func grantedScopes(tok *oauth2.Token, asked []string, sep string) []string {
+	s, _ := tok.Extra("scope").(string)
+	if s == "" {
+		return asked
+	}
+	var out []string
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || string(r) == sep }) {
+		if scopeToken(f) && len(f) <= maxScopeLen && len(out) < maxScopes && !seenBefore(out, len(out), f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}

@@ -1,0 +1,254 @@
+package connect
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Status is a connection's state, as Ampersand reports it.
+type Status string
+
+// The connection statuses.
+const (
+	// StatusCreated: the credentials are stored but have not been used yet (an API key,
+	// basic credentials or imported tokens).
+	StatusCreated Status = "created"
+	// StatusWorking: the provider accepted the credentials (a code exchange, a client
+	// credentials or password grant, or a refresh succeeded).
+	StatusWorking Status = "working"
+	// StatusBadCredentials: the provider refused the credentials (e.g. invalid_grant on
+	// refresh); the user must connect again. The connection is kept.
+	StatusBadCredentials Status = "bad_credentials"
+)
+
+// AuthScheme is how a connection authenticates, named as Ampersand names them.
+type AuthScheme string
+
+// The authentication schemes.
+const (
+	AuthSchemeOAuth2AuthorizationCode AuthScheme = "oauth2/authorizationCode"
+	AuthSchemeOAuth2ClientCredentials AuthScheme = "oauth2/clientCredentials"
+	AuthSchemeOAuth2Password          AuthScheme = "oauth2/password"
+	AuthSchemeAPIKey                  AuthScheme = "apiKey"
+	AuthSchemeBasic                   AuthScheme = "basic"
+	AuthSchemeCustom                  AuthScheme = "custom"
+)
+
+// isOAuth2 reports whether the scheme keeps OAuth tokens.
+func (s AuthScheme) isOAuth2() bool {
+	switch s {
+	case AuthSchemeOAuth2AuthorizationCode, AuthSchemeOAuth2ClientCredentials, AuthSchemeOAuth2Password:
+		return true
+	}
+	return false
+}
+
+// Group is the organisation or team of the caller's that a connection belongs to.
+type Group struct {
+	Ref  string `json:"groupRef"`
+	Name string `json:"groupName"`
+}
+
+// Consumer is the caller's user whose credentials a connection holds.
+type Consumer struct {
+	Ref  string `json:"consumerRef"`
+	Name string `json:"consumerName"`
+}
+
+// ConnectionApp names the provider app a connection was made with.
+type ConnectionApp struct {
+	ID       string `json:"id"`
+	ClientID string `json:"clientId"`
+}
+
+// Connection is a connection to a provider, with Ampersand's fields. It holds no secret:
+// its credentials are kept apart, sealed, in the [ConnectionStore], and are reached only
+// through [Connector.TokenSource] and [Connector.Credentials].
+type Connection struct {
+	ID                   string           `json:"id"`
+	ProjectID            string           `json:"projectId"`
+	Provider             string           `json:"provider"`
+	Group                Group            `json:"group"`
+	Consumer             Consumer         `json:"consumer"`
+	ProviderWorkspaceRef string           `json:"providerWorkspaceRef,omitempty"`
+	ProviderMetadata     ProviderMetadata `json:"providerMetadata,omitempty"`
+	ProviderApp          *ConnectionApp   `json:"providerApp,omitempty"`
+	AuthScheme           AuthScheme       `json:"authScheme"`
+	Status               Status           `json:"status"`
+	Scopes               []string         `json:"scopes,omitempty"`
+	CreateTime           time.Time        `json:"createTime"`
+	UpdateTime           time.Time        `json:"updateTime"`
+}
+
+// clone returns a deep copy, so that callers never share a stored connection's maps.
+func (c *Connection) clone() *Connection {
+	out := *c
+	out.Scopes = slices.Clone(c.Scopes)
+	if c.ProviderMetadata != nil {
+		out.ProviderMetadata = make(ProviderMetadata, len(c.ProviderMetadata))
+		for k, v := range c.ProviderMetadata {
+			out.ProviderMetadata[k] = v
+		}
+	}
+	if c.ProviderApp != nil {
+		app := *c.ProviderApp
+		out.ProviderApp = &app
+	}
+	return &out
+}
+
+// ConnectionRecord is what a [ConnectionStore] keeps: the connection, its credentials as
+// ciphertext, and a version for optimistic concurrency.
+type ConnectionRecord struct {
+	Connection Connection
+	// Credentials are the sealed credentials: ciphertext bound to the connection's project,
+	// provider and id (see [Config].Keyring). A store keeps them as opaque bytes.
+	Credentials []byte
+	// Version counts the record's updates; [ConnectionStore.Put] compares and bumps it.
+	Version int64
+}
+
+// Clone returns a deep copy of the record.
+func (r *ConnectionRecord) Clone() *ConnectionRecord {
+	return &ConnectionRecord{Connection: *r.Connection.clone(), Credentials: slices.Clone(r.Credentials), Version: r.Version}
+}
+
+// ConnectionFilter selects connections of a project; empty fields match any value.
+type ConnectionFilter struct {
+	Provider    string
+	GroupRef    string
+	ConsumerRef string
+}
+
+func (f ConnectionFilter) match(c *Connection) bool {
+	return (f.Provider == "" || f.Provider == c.Provider) &&
+		(f.GroupRef == "" || f.GroupRef == c.Group.Ref) &&
+		(f.ConsumerRef == "" || f.ConsumerRef == c.Consumer.Ref)
+}
+
+// Errors of connection stores.
+var (
+	// ErrConnectionNotFound is matched when no connection has the id in the project.
+	ErrConnectionNotFound = errors.New("connect: connection not found")
+	// ErrConflict is matched when a record changed since it was read (optimistic
+	// concurrency): read it again and retry.
+	ErrConflict = errors.New("connect: connection changed concurrently")
+)
+
+// ConnectionStore keeps connection records. Every method is scoped by project: a record of
+// one project is never read, changed or deleted through another. Implementations must be
+// safe for concurrent use.
+type ConnectionStore interface {
+	// Put saves rec, comparing versions: a rec.Version of 0 creates the record and fails
+	// with ErrConflict if its id exists in any project; otherwise the stored record must
+	// have the same project and rec.Version, or Put fails with ErrConflict (or
+	// ErrConnectionNotFound when there is none). On success the stored version is
+	// rec.Version+1 and Put sets rec.Version to it. The store keeps its own copy of rec.
+	Put(ctx context.Context, rec *ConnectionRecord) error
+	// Get returns a copy of the record with id in the project, or ErrConnectionNotFound.
+	// An empty projectID looks the id up in every project: ids are unique.
+	Get(ctx context.Context, projectID, id string) (*ConnectionRecord, error)
+	// List returns copies of the project's records that match f, oldest first (by
+	// creation time, then id).
+	List(ctx context.Context, projectID string, f ConnectionFilter) ([]*ConnectionRecord, error)
+	// Delete removes the record with id in the project, or returns ErrConnectionNotFound.
+	Delete(ctx context.Context, projectID, id string) error
+}
+
+// PersistentStore is an optional capability of a [ConnectionStore]: a store whose records
+// outlive the process says so, and [New] then refuses to run without a keyring, so that
+// credentials are never written to it in plaintext.
+type PersistentStore interface {
+	Persistent() bool
+}
+
+// MemoryConnectionStore is a [ConnectionStore] held in memory, for tests, demos and single
+// processes. Its records are lost when the process ends.
+type MemoryConnectionStore struct {
+	mu      sync.RWMutex
+	records map[string]*ConnectionRecord // by id
+}
+
+// NewMemoryConnectionStore returns an empty store.
+func NewMemoryConnectionStore() *MemoryConnectionStore {
+	return &MemoryConnectionStore{records: map[string]*ConnectionRecord{}}
+}
+
+// Put implements [ConnectionStore].
+func (s *MemoryConnectionStore) Put(ctx context.Context, rec *ConnectionRecord) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if rec == nil || rec.Connection.ID == "" || rec.Connection.ProjectID == "" {
+		return fmt.Errorf("connect: a connection record needs an id and a project")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old, ok := s.records[rec.Connection.ID]
+	switch {
+	case rec.Version == 0 && ok:
+		return fmt.Errorf("%w: connection %s exists", ErrConflict, rec.Connection.ID)
+	case rec.Version != 0 && (!ok || old.Connection.ProjectID != rec.Connection.ProjectID):
+		return ErrConnectionNotFound
+	case rec.Version != 0 && old.Version != rec.Version:
+		return fmt.Errorf("%w: connection %s is at version %d, not %d", ErrConflict, rec.Connection.ID, old.Version, rec.Version)
+	}
+	stored := rec.Clone()
+	stored.Version++
+	s.records[rec.Connection.ID] = stored
+	rec.Version = stored.Version
+	return nil
+}
+
+// Get implements [ConnectionStore].
+func (s *MemoryConnectionStore) Get(ctx context.Context, projectID, id string) (*ConnectionRecord, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	r, ok := s.records[id]
+	if !ok || (projectID != "" && r.Connection.ProjectID != projectID) {
+		return nil, ErrConnectionNotFound
+	}
+	return r.Clone(), nil
+}
+
+// List implements [ConnectionStore].
+func (s *MemoryConnectionStore) List(ctx context.Context, projectID string, f ConnectionFilter) ([]*ConnectionRecord, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	var out []*ConnectionRecord
+	for _, r := range s.records {
+		if r.Connection.ProjectID == projectID && f.match(&r.Connection) {
+			out = append(out, r.Clone())
+		}
+	}
+	s.mu.RUnlock()
+	slices.SortFunc(out, func(a, b *ConnectionRecord) int {
+		return cmp.Or(a.Connection.CreateTime.Compare(b.Connection.CreateTime), cmp.Compare(a.Connection.ID, b.Connection.ID))
+	})
+	return out, nil
+}
+
+// Delete implements [ConnectionStore].
+func (s *MemoryConnectionStore) Delete(ctx context.Context, projectID, id string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.records[id]
+	if !ok || r.Connection.ProjectID != projectID {
+		return ErrConnectionNotFound
+	}
+	delete(s.records, id)
+	return nil
+}

@@ -1,0 +1,235 @@
+package connect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// ErrBadCredentials is matched when the provider refuses a connection's credentials for
+// good (invalid_grant on refresh): the connection is marked bad_credentials and kept, and
+// the user must connect again.
+var ErrBadCredentials = errors.New("connect: the provider refused the connection's credentials")
+
+// ErrNotOAuth is matched when a token is asked of a connection that holds no OAuth tokens.
+var ErrNotOAuth = errors.New("connect: the connection has no OAuth tokens")
+
+// TokenSource returns a token source for the connection with the id: its Token method
+// returns the stored access token while it is valid, and otherwise refreshes it through
+// golang.org/x/oauth2 at the token endpoint fixed when the connection was made (or, for
+// client credentials, fetches a new one), saves the new token, and returns it. In one
+// Connector, one refresh per connection is in flight at a time; across replicas, the store's
+// optimistic concurrency keeps the newest token. A rotated refresh token is saved before the
+// new access token is returned; a response without one keeps the old one. On invalid_grant
+// the connection is marked bad_credentials and the error matches [ErrBadCredentials].
+//
+// ctx is used by every Token call for the store and the token endpoint, as x/oauth2's own
+// token sources do.
+func (c *Connector) TokenSource(ctx context.Context, connectionID string) (oauth2.TokenSource, error) {
+	sctx, cancel := c.storeContext(ctx)
+	rec, err := c.connections.Get(sctx, "", connectionID)
+	cancel()
+	if err != nil {
+		return nil, storeError(err)
+	}
+	if !rec.Connection.AuthScheme.isOAuth2() {
+		return nil, ErrNotOAuth
+	}
+	return &tokenSource{c: c, ctx: ctx, id: connectionID}, nil
+}
+
+// tokenSource is a connection's oauth2.TokenSource. It keeps the last token it handed out
+// and reads the store only when that one is no longer valid.
+type tokenSource struct {
+	c   *Connector
+	ctx context.Context
+	id  string
+
+	mu   sync.Mutex
+	last *oauth2.Token
+}
+
+func (ts *tokenSource) Token() (*oauth2.Token, error) {
+	ts.mu.Lock()
+	last := ts.last
+	ts.mu.Unlock()
+	if last != nil && ts.c.fresh(last, time.Time{}) {
+		return copyToken(last), nil
+	}
+	// One refresh per connection in flight: the other callers share its result.
+	v, err, _ := ts.c.refreshes.Do(ts.id, func() (any, error) { return ts.c.token(ts.ctx, ts.id) })
+	if err != nil {
+		return nil, err
+	}
+	tok := v.(*oauth2.Token)
+	ts.mu.Lock()
+	ts.last = tok
+	ts.mu.Unlock()
+	return copyToken(tok), nil
+}
+
+func copyToken(t *oauth2.Token) *oauth2.Token {
+	out := *t
+	return &out
+}
+
+// fresh reports whether a token is valid for longer than the expiry delta. A token whose
+// expiry is unknown counts as valid for an hour after it was obtained.
+func (c *Connector) fresh(t *oauth2.Token, obtained time.Time) bool {
+	if t.AccessToken == "" {
+		return false
+	}
+	exp := t.Expiry
+	if exp.IsZero() {
+		if obtained.IsZero() {
+			return true
+		}
+		exp = obtained.Add(unknownExpiryAge)
+	}
+	return c.now().Add(c.expiryDelta).Before(exp)
+}
+
+// token returns the connection's current token, refreshing and saving it when needed.
+func (c *Connector) token(ctx context.Context, id string) (*oauth2.Token, error) {
+	rec, cr, err := c.loadCredentials(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	canRefresh := cr.RefreshToken != "" || rec.Connection.AuthScheme == AuthSchemeOAuth2ClientCredentials
+	obtained := cr.ObtainedAt
+	if !canRefresh {
+		obtained = time.Time{} // nothing to refresh with: use the token as long as it may last
+	}
+	if c.fresh(cr.token(), obtained) {
+		return cr.token(), nil
+	}
+	if rec.Connection.Status == StatusBadCredentials {
+		return nil, ErrBadCredentials
+	}
+	if !canRefresh {
+		return nil, fmt.Errorf("%w: the access token expired and there is no refresh token", ErrBadCredentials)
+	}
+	usedRefreshToken := cr.RefreshToken
+	tok, err := c.refresh(ctx, rec, cr)
+	if err != nil {
+		return nil, c.refreshFailed(ctx, rec, usedRefreshToken, err)
+	}
+	now := c.now()
+	for range maxPutAttempts {
+		if tok.RefreshToken != "" {
+			cr.RefreshToken = tok.RefreshToken // rotated: saved before the token is handed out
+		}
+		cr.AccessToken, cr.TokenType, cr.Expiry, cr.ObtainedAt = tok.AccessToken, tok.TokenType, tok.Expiry, now
+		rec.Connection.Status = StatusWorking
+		rec.Connection.UpdateTime = now
+		if rec.Credentials, err = seal(c.keys, &rec.Connection, cr); err != nil {
+			return nil, err
+		}
+		sctx, cancel := c.storeContext(ctx)
+		err = c.connections.Put(sctx, rec)
+		cancel()
+		if err == nil {
+			c.emit(ctx, EventConnectionRefreshed, rec.Connection.ProjectID, rec.Connection.Provider, &rec.Connection, nil)
+			return cr.token(), nil
+		}
+		if !errors.Is(err, ErrConflict) {
+			return nil, fmt.Errorf("%w: saving the refreshed token: %w", ErrStoreUnavailable, err)
+		}
+		// The record changed since it was read. If another refresh saved a newer token, use
+		// that one; otherwise put this token onto the newest record, so that a rotated
+		// refresh token is never lost.
+		if rec, cr, err = c.loadCredentials(ctx, id); err != nil {
+			return nil, err
+		}
+		if cr.RefreshToken != usedRefreshToken && c.fresh(cr.token(), cr.ObtainedAt) {
+			return cr.token(), nil
+		}
+	}
+	return nil, fmt.Errorf("%w: saving the refreshed token kept losing to concurrent updates", ErrConflict)
+}
+
+// loadCredentials reads a connection's record and opens its credentials.
+func (c *Connector) loadCredentials(ctx context.Context, id string) (*ConnectionRecord, *credentials, error) {
+	sctx, cancel := c.storeContext(ctx)
+	rec, err := c.connections.Get(sctx, "", id)
+	cancel()
+	if err != nil {
+		return nil, nil, storeError(err)
+	}
+	cr, err := open(c.keys, rec)
+	if err != nil {
+		return nil, nil, err
+	}
+	return rec, cr, nil
+}
+
+// refresh gets a new token from the provider.
+func (c *Connector) refresh(ctx context.Context, rec *ConnectionRecord, cr *credentials) (*oauth2.Token, error) {
+	p, ok := c.providers.Lookup(rec.Connection.Provider)
+	if !ok {
+		return nil, fmt.Errorf("connect: provider %s is no longer registered", rec.Connection.Provider)
+	}
+	if rec.Connection.AuthScheme == AuthSchemeOAuth2ClientCredentials {
+		return c.clientCredentialsToken(ctx, p, cr)
+	}
+	clientID, secret := cr.ClientID, cr.ClientSecret
+	if rec.Connection.ProviderApp != nil && clientID == "" {
+		sctx, cancel := c.storeContext(ctx)
+		app, err := c.apps.App(sctx, rec.Connection.ProjectID, rec.Connection.Provider, rec.Connection.ProviderApp.ID)
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("%w: looking up the provider app: %w", ErrStoreUnavailable, err)
+		}
+		clientID, secret = app.ClientID, app.ClientSecret.Reveal()
+	}
+	cfg := oauth2.Config{
+		ClientID: clientID, ClientSecret: secret,
+		Endpoint: oauth2.Endpoint{TokenURL: cr.TokenURL, AuthStyle: authStyle(p)},
+	}
+	old := cr.token()
+	old.Expiry = time.Unix(1, 0) // make x/oauth2 refresh
+	tok, err := cfg.TokenSource(c.clientContext(ctx), old).Token()
+	if err != nil {
+		return nil, tokenError(err)
+	}
+	if err := checkToken(tok); err != nil {
+		return nil, err
+	}
+	return tok, nil
+}
+
+// refreshFailed marks the connection bad_credentials when the provider refused the refresh
+// token for good (unless another refresh has meanwhile saved a new one), and reports the
+// failure.
+func (c *Connector) refreshFailed(ctx context.Context, rec *ConnectionRecord, usedRefreshToken string, err error) error {
+	var pe *ProviderError
+	if errors.As(err, &pe) && pe.Code == "invalid_grant" {
+		err = fmt.Errorf("%w: %w", ErrBadCredentials, err)
+		for range maxPutAttempts {
+			rec.Connection.Status = StatusBadCredentials
+			rec.Connection.UpdateTime = c.now()
+			sctx, cancel := c.storeContext(ctx)
+			perr := c.connections.Put(sctx, rec)
+			cancel()
+			if !errors.Is(perr, ErrConflict) {
+				if perr != nil {
+					err = errors.Join(err, fmt.Errorf("%w: marking the connection: %w", ErrStoreUnavailable, perr))
+				}
+				break
+			}
+			var cr *credentials
+			if rec, cr, perr = c.loadCredentials(ctx, rec.Connection.ID); perr != nil {
+				return errors.Join(err, perr)
+			}
+			if cr.RefreshToken != usedRefreshToken {
+				return err // another refresh saved a new token: the connection works
+			}
+		}
+	}
+	c.emit(ctx, EventConnectionError, rec.Connection.ProjectID, rec.Connection.Provider, &rec.Connection, err)
+	return err
+}
