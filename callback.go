@@ -291,7 +291,7 @@ func (c *Connector) Callback(ctx context.Context, r *http.Request, opts ...Callb
 	}
 	tok, err := cfg.Exchange(c.clientContext(ctx), p.code, exchangeOpts...)
 	if err != nil {
-		err = tokenError(err)
+		err = tokenError(err, p.code, s.Verifier, app.ClientSecret.Reveal(), app.ClientID)
 		c.emit(ctx, EventConnectionError, s.ProjectID, s.Provider, nil, err)
 		return nil, err
 	}
@@ -321,7 +321,7 @@ func (c *Connector) Callback(ctx context.Context, r *http.Request, opts ...Callb
 	}
 	cr := &credentials{
 		AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, TokenType: tok.TokenType,
-		Expiry: tok.Expiry, ObtainedAt: now, TokenURL: s.TokenURL,
+		Expiry: c.expiry(tok), ObtainedAt: now, TokenURL: s.TokenURL,
 	}
 	return c.upsert(ctx, conn, cr)
 }
@@ -342,7 +342,9 @@ func (c *Connector) clientContext(ctx context.Context) context.Context {
 
 // tokenError turns an error of x/oauth2 into one of connect's, keeping the RFC 6749 error
 // code and a cleaned description and dropping the response body, which may echo secrets.
-func tokenError(err error) error {
+// The secrets of the request are blanked out of the description, should the provider echo
+// them there too.
+func tokenError(err error, secrets ...string) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
 		if re.Response != nil && re.Response.StatusCode >= 300 && re.Response.StatusCode < 400 {
@@ -350,7 +352,7 @@ func tokenError(err error) error {
 		}
 		if re.ErrorCode != "" && errorChars(re.ErrorCode, false) && len(re.ErrorCode) <= maxErrorCode {
 			return fmt.Errorf("%w: %w", ErrExchangeFailed, &ProviderError{
-				Code: re.ErrorCode, Description: cleanDescription(re.ErrorDescription), URI: cleanErrorURI(re.ErrorURI),
+				Code: re.ErrorCode, Description: cleanDescription(redact(re.ErrorDescription, secrets)), URI: cleanErrorURI(re.ErrorURI),
 			})
 		}
 		if re.Response != nil {
@@ -369,6 +371,28 @@ func tokenError(err error) error {
 		return fmt.Errorf("%w: %w", ErrExchangeFailed, err)
 	}
 	return fmt.Errorf("%w: the token response is not valid", ErrExchangeFailed)
+}
+
+// redact replaces each secret of at least four characters in s.
+func redact(s string, secrets []string) string {
+	for _, sec := range secrets {
+		if len(sec) >= 4 {
+			s = strings.ReplaceAll(s, sec, redacted)
+		}
+	}
+	return s
+}
+
+// expiry computes a token's expiry on the Connector's clock from the response's expires_in,
+// which x/oauth2 reads against the system clock. Zero means the provider did not say.
+func (c *Connector) expiry(tok *oauth2.Token) time.Time {
+	switch {
+	case tok.ExpiresIn != 0:
+		return c.now().Add(time.Duration(tok.ExpiresIn) * time.Second)
+	case !tok.Expiry.IsZero():
+		return c.now().Add(time.Until(tok.Expiry))
+	}
+	return time.Time{}
 }
 
 // checkToken refuses tokens of another type than Bearer (RFC 6750).

@@ -87,7 +87,7 @@ func (c *Connector) Connect(ctx context.Context, req ConnectionRequest) (*Connec
 			c.emit(ctx, EventConnectionError, req.ProjectID, p.Name, nil, err)
 			return nil, err
 		}
-		cr.AccessToken, cr.TokenType, cr.Expiry = tok.AccessToken, tok.TokenType, tok.Expiry
+		cr.AccessToken, cr.TokenType, cr.Expiry = tok.AccessToken, tok.TokenType, c.expiry(tok)
 		conn.Status, conn.Scopes = StatusWorking, grantedScopes(tok, cc.Scopes, p.Separator())
 	case providers.OAuth2PasswordCredentials:
 		pc := req.OAuth2PasswordCredentials
@@ -102,14 +102,14 @@ func (c *Connector) Connect(ctx context.Context, req ConnectionRequest) (*Connec
 		if err == nil {
 			err = checkToken(tok)
 		} else {
-			err = tokenError(err)
+			err = tokenError(err, pc.Password.Reveal(), pc.ClientSecret.Reveal(), pc.Username)
 		}
 		if err != nil {
 			c.emit(ctx, EventConnectionError, req.ProjectID, p.Name, nil, err)
 			return nil, err
 		}
 		cr.ClientID, cr.ClientSecret, cr.Scopes = pc.ClientID, pc.ClientSecret.Reveal(), pc.Scopes
-		cr.AccessToken, cr.RefreshToken, cr.TokenType, cr.Expiry = tok.AccessToken, tok.RefreshToken, tok.TokenType, tok.Expiry
+		cr.AccessToken, cr.RefreshToken, cr.TokenType, cr.Expiry = tok.AccessToken, tok.RefreshToken, tok.TokenType, c.expiry(tok)
 		conn.Status, conn.Scopes = StatusWorking, grantedScopes(tok, pc.Scopes, p.Separator())
 		if err := readTokenMetadata(p, tok, conn.providerMetadata()); err != nil {
 			return nil, err
@@ -242,7 +242,7 @@ func (c *Connector) clientCredentialsToken(ctx context.Context, p *providers.Pro
 	}
 	tok, err := cfg.Token(c.clientContext(ctx))
 	if err != nil {
-		return nil, tokenError(err)
+		return nil, tokenError(err, cr.ClientSecret)
 	}
 	if err := checkToken(tok); err != nil {
 		return nil, err

@@ -123,7 +123,7 @@ func (c *Connector) token(ctx context.Context, id string) (*oauth2.Token, error)
 		if tok.RefreshToken != "" {
 			cr.RefreshToken = tok.RefreshToken // rotated: saved before the token is handed out
 		}
-		cr.AccessToken, cr.TokenType, cr.Expiry, cr.ObtainedAt = tok.AccessToken, tok.TokenType, tok.Expiry, now
+		cr.AccessToken, cr.TokenType, cr.Expiry, cr.ObtainedAt = tok.AccessToken, tok.TokenType, c.expiry(tok), now
 		rec.Connection.Status = StatusWorking
 		rec.Connection.UpdateTime = now
 		if rec.Credentials, err = seal(c.keys, &rec.Connection, cr); err != nil {
@@ -194,7 +194,7 @@ func (c *Connector) refresh(ctx context.Context, rec *ConnectionRecord, cr *cred
 	old.Expiry = time.Unix(1, 0) // make x/oauth2 refresh
 	tok, err := cfg.TokenSource(c.clientContext(ctx), old).Token()
 	if err != nil {
-		return nil, tokenError(err)
+		return nil, tokenError(err, old.RefreshToken, old.AccessToken, secret)
 	}
 	if err := checkToken(tok); err != nil {
 		return nil, err

@@ -1,0 +1,711 @@
+package connect_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/connectkit/connect"
+	"github.com/connectkit/connect/keyring"
+	"github.com/connectkit/connect/metadata"
+	"github.com/connectkit/connect/providers"
+	"github.com/connectkit/connect/state"
+)
+
+const (
+	sentinelAT   = "SENTINEL_AT_1b2c3d4e5f"
+	sentinelRT   = "SENTINEL_RT_6a7b8c9d0e"
+	sentinelCode = "SENTINEL_CODE_f00dfeed"
+)
+
+// tokenEndpoint is a provider's token endpoint on httptest that records what it receives.
+type tokenEndpoint struct {
+	srv      *httptest.Server
+	requests atomic.Int64
+	mu       sync.Mutex
+	forms    []url.Values
+	auth     []string
+	respond  func(w http.ResponseWriter, r *http.Request)
+}
+
+func newTokenEndpoint(t *testing.T) *tokenEndpoint {
+	te := &tokenEndpoint{}
+	te.respond = func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"access_token":%q,"refresh_token":%q,"token_type":"Bearer","expires_in":3600,"scope":"read write"}`, sentinelAT, sentinelRT)
+	}
+	te.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		te.requests.Add(1)
+		_ = r.ParseForm()
+		te.mu.Lock()
+		te.forms = append(te.forms, r.PostForm)
+		te.auth = append(te.auth, r.Header.Get("Authorization"))
+		respond := te.respond
+		te.mu.Unlock()
+		respond(w, r)
+	}))
+	t.Cleanup(te.srv.Close)
+	return te
+}
+
+func (te *tokenEndpoint) setResponse(f func(w http.ResponseWriter, r *http.Request)) {
+	te.mu.Lock()
+	te.respond = f
+	te.mu.Unlock()
+}
+
+// cbFixture is a Connector whose provider "acme" has its token endpoint on httptest.
+type cbFixture struct {
+	*fixture
+	te     *tokenEndpoint
+	conns  *connect.MemoryConnectionStore
+	events *eventLog
+	reg    *providers.Registry
+}
+
+type eventLog struct {
+	mu     sync.Mutex
+	events []connect.Event
+}
+
+func (l *eventLog) add(_ context.Context, e connect.Event) {
+	l.mu.Lock()
+	l.events = append(l.events, e)
+	l.mu.Unlock()
+}
+
+func (l *eventLog) types() []connect.EventType {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []connect.EventType
+	for _, e := range l.events {
+		out = append(out, e.Type)
+	}
+	return out
+}
+
+func newCallbackFixture(t *testing.T, edit ...func(*providers.Provider)) *cbFixture {
+	t.Helper()
+	te := newTokenEndpoint(t)
+	p := &providers.Provider{
+		Name: "acme", AuthURL: te.srv.URL + "/authorize", TokenURL: te.srv.URL + "/token",
+	}
+	for _, e := range edit {
+		e(p)
+	}
+	reg := testRegistry(t)
+	if err := reg.Register(p); err != nil {
+		t.Fatal(err)
+	}
+	apps := testApps()
+	if err := apps.Put(context.Background(), connect.ProviderApp{ID: "acme-app", ProjectID: "proj", Provider: "acme", ClientID: "acme-client", ClientSecret: sentinelSecret}); err != nil {
+		t.Fatal(err)
+	}
+	f := &cbFixture{te: te, conns: connect.NewMemoryConnectionStore(), events: &eventLog{}, reg: reg}
+	f.fixture = newFixture(t, func(c *connect.Config) {
+		c.Providers, c.Apps, c.Connections, c.OnEvent = reg, apps, f.conns, f.events.add
+	})
+	return f
+}
+
+// callbackRequest builds the provider's redirect to the callback.
+func callbackRequest(query string) *http.Request {
+	return httptest.NewRequest(http.MethodGet, "https://api.example.com/callbacks/v1/oauth?"+query, nil)
+}
+
+func (f *cbFixture) begin(t *testing.T, edit ...func(*connect.OAuthConnectRequest)) *connect.Authorization {
+	t.Helper()
+	req := request("acme")
+	for _, e := range edit {
+		e(&req)
+	}
+	a, err := f.c.AuthorizeURL(context.Background(), req)
+	if err != nil {
+		t.Fatalf("AuthorizeURL: %v", err)
+	}
+	return a
+}
+
+func (f *cbFixture) stored(t *testing.T) []*connect.ConnectionRecord {
+	t.Helper()
+	recs, err := f.conns.List(context.Background(), "proj", connect.ConnectionFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}
+
+func TestCallback(t *testing.T) {
+	f := newCallbackFixture(t)
+	a := f.begin(t, func(r *connect.OAuthConnectRequest) { r.GroupName = "Acme Corp"; r.Scopes = []string{"read"} })
+	conn, err := f.c.Callback(context.Background(), callbackRequest("code="+sentinelCode+"&state="+a.State))
+	if err != nil {
+		t.Fatalf("Callback: %v", err)
+	}
+	if f.te.requests.Load() != 1 {
+		t.Fatalf("token requests = %d, want 1", f.te.requests.Load())
+	}
+	form := f.te.forms[0]
+	u, _ := url.Parse(a.URL)
+	for k, want := range map[string]string{
+		"grant_type": "authorization_code", "code": sentinelCode, "redirect_uri": u.Query().Get("redirect_uri"),
+	} {
+		if got := form.Get(k); got != want {
+			t.Errorf("token request %s = %q, want %q", k, got, want)
+		}
+	}
+	if form.Get("code_verifier") == "" || form.Has("client_secret") {
+		t.Errorf("token request form %v: want a code_verifier and no client_secret in the body", form)
+	}
+	if got := f.te.auth[0]; !strings.HasPrefix(got, "Basic ") {
+		t.Errorf("client authentication %q, want HTTP Basic", got)
+	}
+	want := &connect.Connection{
+		ID: conn.ID, ProjectID: "proj", Provider: "acme",
+		Group: connect.Group{Ref: "group-123", Name: "Acme Corp"}, Consumer: connect.Consumer{Ref: "user_123456", Name: "user_123456"},
+		ProviderApp: &connect.ConnectionApp{ID: "acme-app", ClientID: "acme-client"},
+		AuthScheme:  connect.AuthSchemeOAuth2AuthorizationCode, Status: connect.StatusWorking,
+		Scopes: []string{"read", "write"}, CreateTime: f.now, UpdateTime: f.now,
+	}
+	if diff := diffConnections(want, conn); diff != "" {
+		t.Errorf("connection (-want +got):\n%s", diff)
+	}
+	if recs := f.stored(t); len(recs) != 1 || recs[0].Connection.ID != conn.ID {
+		t.Fatalf("stored %d connections, want the one returned", len(recs))
+	}
+	ts, err := f.c.TokenSource(context.Background(), conn.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := ts.Token()
+	if err != nil || tok.AccessToken != sentinelAT || tok.RefreshToken != sentinelRT {
+		t.Errorf("Token = %v, %v; want the exchanged tokens", tok, err)
+	}
+	if got := f.events.types(); len(got) != 1 || got[0] != connect.EventConnectionCreated {
+		t.Errorf("events = %v, want [connection.created]", got)
+	}
+	assertNoSecrets(t, f, conn, err)
+
+	// The state is spent: a replay fails without a token request.
+	_, err = f.c.Callback(context.Background(), callbackRequest("code="+sentinelCode+"&state="+a.State))
+	if !errors.Is(err, connect.ErrStateNotFound) {
+		t.Errorf("replayed callback: %v, want ErrStateNotFound", err)
+	}
+	if f.te.requests.Load() != 1 {
+		t.Errorf("token requests after a replay = %d, want 1", f.te.requests.Load())
+	}
+}
+
+// assertNoSecrets checks the connection's renderings and the logs for sentinels.
+func assertNoSecrets(t *testing.T, f *cbFixture, conn *connect.Connection, errs ...error) {
+	t.Helper()
+	j, _ := json.Marshal(conn)
+	outs := []string{string(j), f.logs.String()}
+	for _, verb := range []string{"%v", "%+v", "%#v"} {
+		outs = append(outs, fmt.Sprintf(verb, conn))
+	}
+	for _, err := range errs {
+		if err != nil {
+			outs = append(outs, err.Error(), fmt.Sprintf("%+v", err))
+		}
+	}
+	for _, out := range outs {
+		for _, s := range []string{sentinelAT, sentinelRT, sentinelCode, sentinelSecret} {
+			if strings.Contains(out, s) {
+				t.Errorf("a secret (%s) shows in: %.300s", s[:12], out)
+			}
+		}
+	}
+}
+
+func diffConnections(want, got *connect.Connection) string {
+	wj, _ := json.MarshalIndent(want, "", " ")
+	gj, _ := json.MarshalIndent(got, "", " ")
+	if bytes.Equal(wj, gj) {
+		return ""
+	}
+	return "want " + string(wj) + "\ngot  " + string(gj)
+}
+
+func TestCallbackMalformedTouchesNoStore(t *testing.T) {
+	valid := strings.Repeat("A", 43)
+	tests := []struct {
+		name  string
+		req   *http.Request
+		state bool // ErrInvalidState, else ErrMalformedCallback
+	}{
+		{"no state", callbackRequest("code=c"), true},
+		{"empty state", callbackRequest("code=c&state="), true},
+		{"two states", callbackRequest("code=c&state=" + valid + "&state=" + valid), true},
+		{"long state", callbackRequest("code=c&state=" + strings.Repeat("A", 10<<10)), false},
+		{"state with NUL", callbackRequest("code=c&state=" + valid[:42] + "%00"), true},
+		{"state with CRLF", callbackRequest("code=c&state=" + valid[:41] + "%0d%0a"), true},
+		{"state too short", callbackRequest("code=c&state=abc"), true},
+		{"code and error", callbackRequest("code=c&error=access_denied&state=" + valid), false},
+		{"neither code nor error", callbackRequest("state=" + valid), false},
+		{"two codes", callbackRequest("code=a&code=b&state=" + valid), false},
+		{"code too long", callbackRequest("code=" + strings.Repeat("c", 4097) + "&state=" + valid), false},
+		{"code with control character", callbackRequest("code=a%0Ab&state=" + valid), false},
+		{"error with a quote", callbackRequest("error=a%22b&state=" + valid), false},
+		{"bad escape", callbackRequest("code=%zz&state=" + valid), false},
+		{"too many parameters", callbackRequest("code=c&state=" + valid + strings.Repeat("&x=1", 50)), false},
+		{"POST", httptest.NewRequest(http.MethodPost, "https://api.example.com/cb?code=c&state="+valid, strings.NewReader("state=Y")), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newCallbackFixture(t)
+			store := &countingStore{Store: state.NewMemoryStore()}
+			f.fixture = newFixture(t, func(c *connect.Config) {
+				c.Providers, c.Apps, c.Connections, c.States = testRegistry(t), testApps(), f.conns, store
+			})
+			_, err := f.c.Callback(context.Background(), tt.req)
+			want := connect.ErrMalformedCallback
+			if tt.state {
+				want = connect.ErrInvalidState
+			}
+			if !errors.Is(err, want) || !errors.Is(err, connect.ErrInvalidRequest) {
+				t.Errorf("Callback = %v, want %v matching ErrInvalidRequest", err, want)
+			}
+			if store.calls.Load() != 0 || f.te.requests.Load() != 0 {
+				t.Errorf("store calls %d, token requests %d; want none", store.calls.Load(), f.te.requests.Load())
+			}
+		})
+	}
+}
+
+type countingStore struct {
+	state.Store
+	calls atomic.Int64
+}
+
+func (s *countingStore) Save(ctx context.Context, k string, v []byte, ttl time.Duration) error {
+	s.calls.Add(1)
+	return s.Store.Save(ctx, k, v, ttl)
+}
+
+func (s *countingStore) Take(ctx context.Context, k string) ([]byte, error) {
+	s.calls.Add(1)
+	return s.Store.Take(ctx, k)
+}
+
+func TestCallbackStateLifetime(t *testing.T) {
+	tests := []struct {
+		name    string
+		advance time.Duration
+		wantErr error
+	}{
+		{"just before expiry", connect.DefaultStateTTL - time.Second, nil},
+		{"just after expiry", connect.DefaultStateTTL + time.Second, connect.ErrStateExpired},
+		{"started in the future", -5 * time.Minute, connect.ErrStateExpired},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newCallbackFixture(t)
+			// The memory state store keeps its own clock; use one with a long TTL so that the
+			// library's own expiry check is what is tested.
+			f.fixture = newFixture(t, func(c *connect.Config) {
+				c.Providers = f.c2Registry(t)
+				c.Apps, c.Connections, c.States = f.appsWithAcme(t), f.conns, state.NewMemoryStore(state.WithClock(func() time.Time { return time.Unix(0, 0) }))
+			})
+			a := f.begin(t)
+			f.now = f.now.Add(tt.advance)
+			_, err := f.c.Callback(context.Background(), callbackRequest("code=c&state="+a.State))
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("Callback = %v, want %v", err, tt.wantErr)
+			}
+			if wantReq := int64(0); tt.wantErr == nil {
+				wantReq = 1
+				if f.te.requests.Load() != wantReq {
+					t.Errorf("token requests = %d, want %d", f.te.requests.Load(), wantReq)
+				}
+			} else if f.te.requests.Load() != wantReq {
+				t.Errorf("token requests = %d, want %d", f.te.requests.Load(), wantReq)
+			}
+		})
+	}
+}
+
+// c2Registry returns a registry with the fixture's provider "acme".
+func (f *cbFixture) c2Registry(t *testing.T) *providers.Registry {
+	reg := testRegistry(t)
+	if err := reg.Register(&providers.Provider{Name: "acme", AuthURL: f.te.srv.URL + "/authorize", TokenURL: f.te.srv.URL + "/token"}); err != nil {
+		t.Fatal(err)
+	}
+	return reg
+}
+
+func (f *cbFixture) appsWithAcme(t *testing.T) *connect.MemoryAppStore {
+	apps := testApps()
+	if err := apps.Put(context.Background(), connect.ProviderApp{ID: "acme-app", ProjectID: "proj", Provider: "acme", ClientID: "acme-client", ClientSecret: sentinelSecret}); err != nil {
+		t.Fatal(err)
+	}
+	return apps
+}
+
+func TestCallbackBinding(t *testing.T) {
+	csrf := func(r *connect.OAuthConnectRequest) { r.EnableCSRFProtection = true }
+	t.Run("no cookie: refused and the state is spent", func(t *testing.T) {
+		f := newCallbackFixture(t)
+		a := f.begin(t, csrf)
+		_, err := f.c.Callback(context.Background(), callbackRequest("code=c&state="+a.State))
+		if !errors.Is(err, connect.ErrStateBindingMismatch) {
+			t.Fatalf("Callback = %v, want ErrStateBindingMismatch", err)
+		}
+		r := callbackRequest("code=c&state=" + a.State)
+		r.AddCookie(&http.Cookie{Name: connect.BindingCookie, Value: a.Binding.Reveal()})
+		if _, err := f.c.Callback(context.Background(), r); !errors.Is(err, connect.ErrStateNotFound) {
+			t.Errorf("retry with the cookie = %v, want ErrStateNotFound", err)
+		}
+		if f.te.requests.Load() != 0 || len(f.stored(t)) != 0 {
+			t.Errorf("a refused binding led to %d token requests and %d connections", f.te.requests.Load(), len(f.stored(t)))
+		}
+	})
+	t.Run("another browser's cookie", func(t *testing.T) {
+		f := newCallbackFixture(t)
+		a := f.begin(t, csrf)
+		other := f.begin(t, csrf)
+		r := callbackRequest("code=c&state=" + a.State)
+		r.AddCookie(&http.Cookie{Name: connect.BindingCookie, Value: other.Binding.Reveal()})
+		if _, err := f.c.Callback(context.Background(), r); !errors.Is(err, connect.ErrStateBindingMismatch) {
+			t.Errorf("Callback = %v, want ErrStateBindingMismatch", err)
+		}
+	})
+	t.Run("the right cookie", func(t *testing.T) {
+		f := newCallbackFixture(t)
+		a := f.begin(t, csrf)
+		r := callbackRequest("code=c&state=" + a.State)
+		r.AddCookie(&http.Cookie{Name: connect.BindingCookie, Value: a.Binding.Reveal()})
+		if _, err := f.c.Callback(context.Background(), r); err != nil {
+			t.Errorf("Callback: %v", err)
+		}
+	})
+	t.Run("a forwarder's binding", func(t *testing.T) {
+		f := newCallbackFixture(t)
+		a := f.begin(t, csrf)
+		if _, err := f.c.Callback(context.Background(), callbackRequest("code=c&state="+a.State), connect.WithBinding(a.Binding.Reveal())); err != nil {
+			t.Errorf("Callback: %v", err)
+		}
+	})
+}
+
+func TestCallbackIssuer(t *testing.T) {
+	const iss = "https://auth.acme.example"
+	withIssuer := func(p *providers.Provider) { p.Issuer = iss }
+	tests := []struct {
+		name    string
+		edit    func(*providers.Provider)
+		query   string
+		wantErr error
+	}{
+		{"matching iss", withIssuer, "code=c&iss=" + url.QueryEscape(iss), nil},
+		{"missing iss", withIssuer, "code=c", connect.ErrIssuerMismatch},
+		{"other issuer", withIssuer, "code=c&iss=https%3A%2F%2Fevil.example", connect.ErrIssuerMismatch},
+		{"trailing slash", withIssuer, "code=c&iss=" + url.QueryEscape(iss+"/"), connect.ErrIssuerMismatch},
+		{"other case", withIssuer, "code=c&iss=HTTPS%3A%2F%2FAUTH.ACME.EXAMPLE", connect.ErrIssuerMismatch},
+		{"two iss", withIssuer, "code=c&iss=" + url.QueryEscape(iss) + "&iss=" + url.QueryEscape(iss), connect.ErrMalformedCallback},
+		{"error with a wrong iss is not trusted", withIssuer, "error=access_denied&iss=https%3A%2F%2Fevil.example", connect.ErrIssuerMismatch},
+		{"iss ignored when the provider declares none", func(*providers.Provider) {}, "code=c&iss=https%3A%2F%2Fanything.example", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newCallbackFixture(t, tt.edit)
+			a := f.begin(t)
+			_, err := f.c.Callback(context.Background(), callbackRequest(tt.query+"&state="+a.State))
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("Callback = %v, want %v", err, tt.wantErr)
+			}
+			if errors.Is(err, connect.ErrAccessDenied) {
+				t.Errorf("an error response with a wrong iss was surfaced")
+			}
+			if tt.wantErr != nil && f.te.requests.Load() != 0 {
+				t.Errorf("token requests = %d, want 0", f.te.requests.Load())
+			}
+		})
+	}
+}
+
+func TestCallbackProviderError(t *testing.T) {
+	tests := []struct {
+		name   string
+		query  string
+		want   connect.ProviderError
+		denied bool
+	}{
+		{"access denied with markup", "error=access_denied&error_description=" + url.QueryEscape("<script>alert(1)</script>\r\nX:1"),
+			connect.ProviderError{Code: "access_denied", Description: "scriptalert(1)/scriptX:1"}, true},
+		{"long description capped", "error=server_error&error_description=" + strings.Repeat("d", 5000),
+			connect.ProviderError{Code: "server_error", Description: strings.Repeat("d", 512)}, false},
+		{"javascript error_uri dropped", "error=invalid_scope&error_uri=javascript%3Aalert(1)",
+			connect.ProviderError{Code: "invalid_scope"}, false},
+		{"https error_uri kept", "error=invalid_scope&error_uri=https%3A%2F%2Facme.example%2Fhelp",
+			connect.ProviderError{Code: "invalid_scope", URI: "https://acme.example/help"}, false},
+		{"unknown code", "error=foo", connect.ProviderError{Code: "foo"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newCallbackFixture(t)
+			a := f.begin(t)
+			_, err := f.c.Callback(context.Background(), callbackRequest(tt.query+"&state="+a.State))
+			var pe *connect.ProviderError
+			if !errors.As(err, &pe) {
+				t.Fatalf("Callback = %v, want a *ProviderError", err)
+			}
+			if *pe != tt.want {
+				t.Errorf("ProviderError = %+v, want %+v", *pe, tt.want)
+			}
+			if errors.Is(err, connect.ErrAccessDenied) != tt.denied {
+				t.Errorf("errors.Is(err, ErrAccessDenied) = %v, want %v", !tt.denied, tt.denied)
+			}
+			if f.te.requests.Load() != 0 || len(f.stored(t)) != 0 {
+				t.Errorf("a provider error led to a token request or a connection")
+			}
+			if _, err := f.c.Callback(context.Background(), callbackRequest("code=c&state="+a.State)); !errors.Is(err, connect.ErrStateNotFound) {
+				t.Errorf("the state survived a provider error: %v", err)
+			}
+		})
+	}
+}
+
+func TestCallbackTokenEndpointFailures(t *testing.T) {
+	other := newTokenEndpoint(t)
+	json200 := func(body string) func(http.ResponseWriter, *http.Request) {
+		return func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, body)
+		}
+	}
+	tests := []struct {
+		name     string
+		respond  func(http.ResponseWriter, *http.Request)
+		want     error
+		wantCode string
+	}{
+		{"invalid_grant", func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprintf(w, `{"error":"invalid_grant","error_description":"code %s is spent; secret %s"}`, sentinelCode, sentinelSecret)
+		}, connect.ErrExchangeFailed, "invalid_grant"},
+		{"error in a 200", json200(`{"error":"bad_verification_code"}`), connect.ErrExchangeFailed, "bad_verification_code"},
+		{"HTML 502 echoing the request", func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(http.StatusBadGateway)
+			fmt.Fprintf(w, "<html>bad gateway: %s %s</html>", r.PostForm.Encode(), r.Header.Get("Authorization"))
+		}, connect.ErrExchangeFailed, ""},
+		{"invalid JSON", json200(`{"access_token": "` + sentinelAT), connect.ErrExchangeFailed, ""},
+		{"no access token", json200(`{"token_type":"Bearer"}`), connect.ErrExchangeFailed, ""},
+		{"mac token", json200(`{"access_token":"` + sentinelAT + `","token_type":"mac"}`), connect.ErrExchangeFailed, ""},
+		{"2 MiB response", func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, `{"access_token":"`+strings.Repeat("a", 2<<20)+`"}`)
+		}, connect.ErrExchangeFailed, ""},
+		{"307 to another host", func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, other.srv.URL+"/token", http.StatusTemporaryRedirect)
+		}, connect.ErrUnexpectedRedirect, ""},
+		{"302 to another host", func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, other.srv.URL+"/token", http.StatusFound)
+		}, connect.ErrUnexpectedRedirect, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newCallbackFixture(t)
+			f.te.setResponse(tt.respond)
+			a := f.begin(t)
+			conn, err := f.c.Callback(context.Background(), callbackRequest("code="+sentinelCode+"&state="+a.State))
+			if conn != nil || !errors.Is(err, tt.want) {
+				t.Fatalf("Callback = %v, %v; want %v", conn, err, tt.want)
+			}
+			var pe *connect.ProviderError
+			if tt.wantCode != "" && (!errors.As(err, &pe) || pe.Code != tt.wantCode) {
+				t.Errorf("error %v does not carry provider code %s", err, tt.wantCode)
+			}
+			if len(f.stored(t)) != 0 {
+				t.Errorf("a failed exchange stored a connection")
+			}
+			if f.te.requests.Load() != 1 || other.requests.Load() != 0 {
+				t.Errorf("token requests %d here and %d at the other host; want 1 and 0", f.te.requests.Load(), other.requests.Load())
+			}
+			assertNoSecrets(t, f, &connect.Connection{}, err, errors.Unwrap(err))
+			if got := f.events.types(); len(got) != 1 || got[0] != connect.EventConnectionError {
+				t.Errorf("events = %v, want [connection.error]", got)
+			}
+		})
+	}
+}
+
+func TestCallbackConcurrentSameState(t *testing.T) {
+	f := newCallbackFixture(t)
+	a := f.begin(t)
+	var wg sync.WaitGroup
+	var ok, notFound atomic.Int64
+	for range 64 {
+		wg.Go(func() {
+			_, err := f.c.Callback(context.Background(), callbackRequest("code=c&state="+a.State))
+			switch {
+			case err == nil:
+				ok.Add(1)
+			case errors.Is(err, connect.ErrStateNotFound):
+				notFound.Add(1)
+			default:
+				t.Errorf("Callback: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if ok.Load() != 1 || notFound.Load() != 63 || f.te.requests.Load() != 1 || len(f.stored(t)) != 1 {
+		t.Errorf("successes %d, not found %d, token requests %d, connections %d; want 1, 63, 1, 1",
+			ok.Load(), notFound.Load(), f.te.requests.Load(), len(f.stored(t)))
+	}
+}
+
+func TestCallbackReauthorizationUpdates(t *testing.T) {
+	f := newCallbackFixture(t)
+	first, err := f.c.Callback(context.Background(), callbackRequest("code=c&state="+f.begin(t).State))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.now = f.now.Add(time.Hour)
+	second, err := f.c.Callback(context.Background(), callbackRequest("code=c&state="+f.begin(t).State))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.ID != first.ID || !second.CreateTime.Equal(first.CreateTime) || !second.UpdateTime.After(first.UpdateTime) {
+		t.Errorf("re-authorization gave %+v after %+v; want the same connection, updated", second, first)
+	}
+	if n := len(f.stored(t)); n != 1 {
+		t.Errorf("%d connections stored, want 1", n)
+	}
+	if got := f.events.types(); len(got) != 2 || got[1] != connect.EventConnectionUpdated {
+		t.Errorf("events = %v, want created then updated", got)
+	}
+	// Another consumer gets a connection of its own.
+	third, err := f.c.Callback(context.Background(), callbackRequest("code=c&state="+f.begin(t, func(r *connect.OAuthConnectRequest) { r.ConsumerRef = "other" }).State))
+	if err != nil || third.ID == first.ID {
+		t.Errorf("another consumer: %v, %v", third, err)
+	}
+}
+
+func TestCallbackTokenMetadata(t *testing.T) {
+	withInstance := func(p *providers.Provider) {
+		p.Hosts = metadata.Hosts{"127.0.0.1", "*.my.salesforce.com"}
+		p.TokenMetadata = []providers.TokenField{{Field: "instance_url", Name: "instanceUrl", URL: true}}
+	}
+	for _, tt := range []struct {
+		name, instance string
+		ok             bool
+	}{
+		{"on the provider's hosts", "https://acme.my.salesforce.com", true},
+		{"metadata service", "https://169.254.169.254/latest", false},
+		{"other host", "https://evil.example", false},
+		{"suffix trick", "https://acme.my.salesforce.com.evil.example", false},
+		{"plain http", "http://acme.my.salesforce.com", false},
+		{"user info", "https://x@acme.my.salesforce.com", false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newCallbackFixture(t, withInstance)
+			f.te.setResponse(func(w http.ResponseWriter, _ *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				fmt.Fprintf(w, `{"access_token":"at","token_type":"Bearer","instance_url":%q}`, tt.instance)
+			})
+			conn, err := f.c.Callback(context.Background(), callbackRequest("code=c&state="+f.begin(t).State))
+			if tt.ok {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := conn.ProviderMetadata["instanceUrl"]; got.Value != tt.instance || got.Source != "token" {
+					t.Errorf("instanceUrl = %+v", got)
+				}
+				return
+			}
+			if !errors.Is(err, connect.ErrExchangeFailed) || len(f.stored(t)) != 0 {
+				t.Errorf("Callback = %v with %d stored; want ErrExchangeFailed and nothing stored", err, len(f.stored(t)))
+			}
+		})
+	}
+}
+
+// The code is exchanged at the token endpoint saved with the flow, even if the provider's
+// definition changes before the callback.
+func TestCallbackUsesTheStoredTokenEndpoint(t *testing.T) {
+	f := newCallbackFixture(t)
+	a := f.begin(t)
+	other := newTokenEndpoint(t)
+	if err := f.registry().Register(&providers.Provider{Name: "acme", AuthURL: other.srv.URL + "/authorize", TokenURL: other.srv.URL + "/token"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.c.Callback(context.Background(), callbackRequest("code=c&subdomain=evil&state="+a.State)); err != nil {
+		t.Fatal(err)
+	}
+	if f.te.requests.Load() != 1 || other.requests.Load() != 0 {
+		t.Errorf("token requests: stored endpoint %d, new endpoint %d; want 1 and 0", f.te.requests.Load(), other.requests.Load())
+	}
+}
+
+func TestCallbackSaveFailure(t *testing.T) {
+	f := newCallbackFixture(t)
+	f.fixture = newFixture(t, func(c *connect.Config) {
+		c.Providers, c.Apps = f.c2Registry(t), f.appsWithAcme(t)
+		c.Connections = failingConnections{connect.NewMemoryConnectionStore()}
+	})
+	a := f.begin(t)
+	conn, err := f.c.Callback(context.Background(), callbackRequest("code=c&state="+a.State))
+	if conn != nil || !errors.Is(err, connect.ErrStoreUnavailable) {
+		t.Errorf("Callback = %v, %v; want no connection and ErrStoreUnavailable", conn, err)
+	}
+}
+
+type failingConnections struct{ *connect.MemoryConnectionStore }
+
+func (failingConnections) Put(context.Context, *connect.ConnectionRecord) error {
+	return errors.New("disk full")
+}
+
+func (failingConnections) List(context.Context, string, connect.ConnectionFilter) ([]*connect.ConnectionRecord, error) {
+	return nil, nil
+}
+
+func TestCallbackWithKeyringStoresCiphertext(t *testing.T) {
+	keys, err := keyring.New("k1", map[string][]byte{"k1": bytes.Repeat([]byte{7}, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newCallbackFixture(t)
+	var logs bytes.Buffer
+	f.fixture = newFixture(t, func(c *connect.Config) {
+		c.Providers, c.Apps, c.Connections, c.Keyring = f.c2Registry(t), f.appsWithAcme(t), f.conns, keys
+		c.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	conn, err := f.c.Callback(context.Background(), callbackRequest("code=c&state="+f.begin(t).State))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rec := range f.stored(t) {
+		dump := fmt.Sprintf("%+v %s", rec, rec.Credentials)
+		if strings.Contains(dump, sentinelAT) || strings.Contains(dump, sentinelRT) {
+			t.Errorf("the stored record shows a token")
+		}
+	}
+	ts, err := f.c.TokenSource(context.Background(), conn.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok, err := ts.Token(); err != nil || tok.AccessToken != sentinelAT {
+		t.Errorf("Token = %v, %v", tok, err)
+	}
+	if strings.Contains(logs.String(), sentinelAT) {
+		t.Errorf("the logs show a token")
+	}
+}
+
+// registry returns the fixture Connector's provider registry.
+func (f *cbFixture) registry() *providers.Registry { return f.reg }
