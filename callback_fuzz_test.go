@@ -1,0 +1,94 @@
+package connect_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/connectkit/connect"
+)
+
+// FuzzCallbackQuery sends arbitrary queries to the callback of a pending flow: it never
+// panics, and a callback refused as malformed never reaches the token endpoint.
+func FuzzCallbackQuery(f *testing.F) {
+	for _, q := range []string{
+		"code=c&state=STATE", "code=c&state=STATE&state=STATE", "error=access_denied&state=STATE",
+		"code=c&error=x&state=STATE", "state=STATE", "code=%zz&state=STATE", "code=c&state=STATE&iss=https%3A%2F%2Fa",
+		"error=a&error_description=%3Cscript%3E&error_uri=javascript:x&state=STATE", "code=c;state=STATE",
+	} {
+		f.Add(q)
+	}
+	f.Fuzz(func(t *testing.T, query string) {
+		fx := newCallbackFixture(t)
+		a := fx.begin(t)
+		query = strings.ReplaceAll(query, "STATE", a.State)
+		r, err := http.NewRequest(http.MethodGet, "https://api.example.com/cb", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.URL.RawQuery = query
+		conn, err := fx.c.Callback(context.Background(), r)
+		switch {
+		case err == nil:
+			if conn == nil || fx.te.requests.Load() != 1 {
+				t.Fatalf("success with connection %v after %d token requests", conn, fx.te.requests.Load())
+			}
+		case errors.Is(err, connect.ErrMalformedCallback), errors.Is(err, connect.ErrInvalidState):
+			if fx.te.requests.Load() != 0 {
+				t.Fatalf("a malformed callback (%v) reached the token endpoint", err)
+			}
+		}
+	})
+}
+
+// FuzzTokenResponse answers a code exchange with arbitrary responses: the callback never
+// panics, stores a connection only with an access token, and never repeats the body.
+func FuzzTokenResponse(f *testing.F) {
+	for _, b := range []string{
+		`{"access_token":"a","token_type":"Bearer","expires_in":3600}`, `{"access_token":"a","expires_in":"3600"}`,
+		`{"error":"invalid_grant","error_description":"x"}`, `{"access_token":"a","token_type":"mac"}`,
+		`{"access_token":"a","expires_in":-1}`, `{"access_token":"a","expires_in":2147483648}`, `<html>`, ``,
+		`{"access_token":"a","scope":"a b c"}`, `access_token=a&token_type=bearer`,
+	} {
+		f.Add(200, "application/json", b)
+	}
+	f.Add(502, "text/html", "<html>oops</html>")
+	f.Add(400, "application/x-www-form-urlencoded", "error=invalid_grant")
+	f.Fuzz(func(t *testing.T, status int, contentType, body string) {
+		if status < 200 || status > 599 {
+			status = 200
+		}
+		const marker = "ZZMARKERZZ"
+		fx := newCallbackFixture(t)
+		fx.te.setResponse(func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", contentType)
+			w.WriteHeader(status)
+			fmt.Fprint(w, strings.ReplaceAll(body, "MARK", marker))
+		})
+		a := fx.begin(t)
+		conn, err := fx.c.Callback(context.Background(), callbackRequest("code=c&state="+a.State))
+		stored := len(fx.stored(t))
+		if err != nil {
+			if conn != nil || stored != 0 {
+				t.Fatalf("error %v with connection %v and %d stored", err, conn, stored)
+			}
+			if strings.Contains(err.Error(), marker) && !strings.Contains(err.Error(), "provider error") {
+				t.Fatalf("error repeats the response body: %v", err)
+			}
+			return
+		}
+		if stored != 1 {
+			t.Fatalf("success with %d connections stored", stored)
+		}
+		ts, err := fx.c.TokenSource(context.Background(), conn.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tok, err := ts.Token(); err == nil && tok.AccessToken == "" {
+			t.Fatalf("a stored connection without an access token")
+		}
+	})
+}
