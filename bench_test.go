@@ -2,6 +2,10 @@ package connect_test
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -130,4 +134,65 @@ func BenchmarkValidate(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkCallback is connect's whole callback (state take, session decode, app lookup,
+// exchange through x/oauth2, connection save) beside x/oauth2's bare Exchange, both against
+// the same httptest token endpoint.
+func BenchmarkCallback(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"access_token":"at","refresh_token":"rt","token_type":"Bearer","expires_in":3600}`)
+	}))
+	defer srv.Close()
+	b.Run("connect", func(b *testing.B) {
+		reg := providers.NewRegistry()
+		if err := reg.Register(&providers.Provider{Name: "local", AuthURL: srv.URL + "/authorize", TokenURL: srv.URL + "/token"}); err != nil {
+			b.Fatal(err)
+		}
+		c, err := connect.New(connect.Config{
+			Providers: reg,
+			Apps: connect.NewMemoryAppStore(connect.ProviderApp{ID: "app", ProjectID: "proj", Provider: "local",
+				ClientID: "client", ClientSecret: "secret"}),
+			RedirectURL: "https://api.example.com/callbacks/v1/oauth",
+			HTTPClient:  srv.Client(),
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		ctx := context.Background()
+		// The flows are started before the clock runs; each consumer is new, so every
+		// callback creates a connection.
+		reqs := make([]*http.Request, b.N)
+		for i := range reqs {
+			a, err := c.AuthorizeURL(ctx, connect.OAuthConnectRequest{ProjectID: "proj", Provider: "local",
+				GroupRef: "g", ConsumerRef: fmt.Sprint("user-", i)})
+			if err != nil {
+				b.Fatal(err)
+			}
+			reqs[i] = httptest.NewRequest(http.MethodGet, "/callbacks/v1/oauth?code=abc&state="+a.State, nil)
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			if _, err := c.Callback(ctx, reqs[i]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("x-oauth2", func(b *testing.B) {
+		cfg := &oauth2.Config{
+			ClientID: "client", ClientSecret: "secret",
+			Endpoint:    oauth2.Endpoint{TokenURL: srv.URL + "/token", AuthStyle: oauth2.AuthStyleInHeader},
+			RedirectURL: "https://api.example.com/callbacks/v1/oauth",
+		}
+		ctx := context.WithValue(context.Background(), oauth2.HTTPClient, srv.Client())
+		verifier := oauth2.GenerateVerifier()
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := cfg.Exchange(ctx, "abc", oauth2.VerifierOption(verifier)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

@@ -171,12 +171,48 @@ type PersistentStore interface {
 // processes. Its records are lost when the process ends.
 type MemoryConnectionStore struct {
 	mu      sync.RWMutex
-	records map[string]*ConnectionRecord // by id
+	records map[string]*ConnectionRecord   // by id
+	owners  map[owner]map[string]struct{}  // ids by project, group and consumer
+	project map[string]map[string]struct{} // ids by project
 }
+
+// owner is the key of the index by project, group and consumer.
+type owner struct{ project, group, consumer string }
+
+func ownerOf(c *Connection) owner { return owner{c.ProjectID, c.Group.Ref, c.Consumer.Ref} }
 
 // NewMemoryConnectionStore returns an empty store.
 func NewMemoryConnectionStore() *MemoryConnectionStore {
-	return &MemoryConnectionStore{records: map[string]*ConnectionRecord{}}
+	return &MemoryConnectionStore{
+		records: map[string]*ConnectionRecord{},
+		owners:  map[owner]map[string]struct{}{},
+		project: map[string]map[string]struct{}{},
+	}
+}
+
+// index adds or removes a record from the indexes; s.mu must be held.
+func (s *MemoryConnectionStore) index(r *ConnectionRecord, add bool) {
+	id := r.Connection.ID
+	o := ownerOf(&r.Connection)
+	if add {
+		if s.owners[o] == nil {
+			s.owners[o] = map[string]struct{}{}
+		}
+		if s.project[o.project] == nil {
+			s.project[o.project] = map[string]struct{}{}
+		}
+		s.owners[o][id] = struct{}{}
+		s.project[o.project][id] = struct{}{}
+		return
+	}
+	delete(s.owners[o], id)
+	if len(s.owners[o]) == 0 {
+		delete(s.owners, o)
+	}
+	delete(s.project[o.project], id)
+	if len(s.project[o.project]) == 0 {
+		delete(s.project, o.project)
+	}
 }
 
 // Put implements [ConnectionStore].
@@ -200,7 +236,11 @@ func (s *MemoryConnectionStore) Put(ctx context.Context, rec *ConnectionRecord) 
 	}
 	stored := rec.Clone()
 	stored.Version++
+	if ok {
+		s.index(old, false)
+	}
 	s.records[rec.Connection.ID] = stored
+	s.index(stored, true)
 	rec.Version = stored.Version
 	return nil
 }
@@ -225,9 +265,13 @@ func (s *MemoryConnectionStore) List(ctx context.Context, projectID string, f Co
 		return nil, err
 	}
 	s.mu.RLock()
+	ids := s.project[projectID]
+	if f.GroupRef != "" && f.ConsumerRef != "" {
+		ids = s.owners[owner{projectID, f.GroupRef, f.ConsumerRef}]
+	}
 	var out []*ConnectionRecord
-	for _, r := range s.records {
-		if r.Connection.ProjectID == projectID && f.match(&r.Connection) {
+	for id := range ids {
+		if r := s.records[id]; f.match(&r.Connection) {
 			out = append(out, r.Clone())
 		}
 	}
@@ -249,6 +293,7 @@ func (s *MemoryConnectionStore) Delete(ctx context.Context, projectID, id string
 	if !ok || r.Connection.ProjectID != projectID {
 		return ErrConnectionNotFound
 	}
+	s.index(r, false)
 	delete(s.records, id)
 	return nil
 }
