@@ -441,3 +441,22 @@ func grantedScopes(tok *oauth2.Token, asked []string, sep string) []string {
 	}
 	return out
 }
+
+// Cookie returns the cookie that keeps the Binding in the browser that starts the flow, for
+// a backend to set on its response: named [BindingCookie], HttpOnly, Secure, SameSite=Lax
+// (the provider's redirect back is a top-level GET), Path=/ (the __Host- prefix requires it)
+// and living as long as the pending authorization. It returns nil when the flow has no
+// binding.
+func (a *Authorization) Cookie(now time.Time) *http.Cookie {
+	if a.Binding == "" {
+		return nil
+	}
+	maxAge := int(a.ExpiresAt.Sub(now).Seconds())
+	if maxAge < 1 {
+		maxAge = 1
+	}
+	return &http.Cookie{
+		Name: BindingCookie, Value: a.Binding.Reveal(), Path: "/", MaxAge: maxAge,
+		HttpOnly: true, Secure: true, SameSite: http.SameSiteLaxMode,
+	}
+}
