@@ -728,3 +728,39 @@ func TestAuthorizationCookie(t *testing.T) {
 		t.Errorf("Callback with the cookie: %v", err)
 	}
 }
+
+type failingTake struct{ state.Store }
+
+func (failingTake) Take(context.Context, string) ([]byte, error) {
+	return nil, errors.New("connection reset")
+}
+
+type staleStore struct{ state.Store }
+
+// Take returns a record the store should have dropped on expiry, as a lagging replica might.
+func (s staleStore) Take(ctx context.Context, k string) ([]byte, error) { return s.Store.Take(ctx, k) }
+
+func TestCallbackStoreFailuresFailClosed(t *testing.T) {
+	f := newCallbackFixture(t)
+	mem := state.NewMemoryStore(state.WithClock(func() time.Time { return time.Unix(0, 0) }))
+	store := &failingTake{Store: mem}
+	f.fixture = newFixture(t, func(c *connect.Config) {
+		c.Providers, c.Apps, c.Connections, c.States = f.c2Registry(t), f.appsWithAcme(t), f.conns, store
+	})
+	a := f.begin(t)
+	if _, err := f.c.Callback(context.Background(), callbackRequest("code=c&state="+a.State)); !errors.Is(err, connect.ErrStoreUnavailable) {
+		t.Errorf("Callback with a failing store = %v, want ErrStoreUnavailable", err)
+	}
+	if f.te.requests.Load() != 0 || len(f.stored(t)) != 0 {
+		t.Errorf("a failing state store led to a token request or a connection")
+	}
+	// A record past its TTL that the store still returns is refused on connect's clock.
+	f.fixture = newFixture(t, func(c *connect.Config) {
+		c.Providers, c.Apps, c.Connections, c.States = f.c2Registry(t), f.appsWithAcme(t), f.conns, staleStore{mem}
+	})
+	a = f.begin(t)
+	f.now = f.now.Add(time.Hour)
+	if _, err := f.c.Callback(context.Background(), callbackRequest("code=c&state="+a.State)); !errors.Is(err, connect.ErrStateExpired) {
+		t.Errorf("Callback with a stale record = %v, want ErrStateExpired", err)
+	}
+}
