@@ -207,37 +207,51 @@ func (c *Connector) ReencryptConnections(ctx context.Context, projectID string) 
 		return 0, storeError(err)
 	}
 	n := 0
+	var errs []error
 	for _, rec := range recs {
-		for attempt := 0; needsReseal(c.keys, rec.Credentials); attempt++ {
-			if attempt == maxPutAttempts {
-				return n, fmt.Errorf("%w: re-sealing connection %s", ErrConflict, rec.Connection.ID)
-			}
-			cr, err := open(c.keys, rec)
-			if err != nil {
-				return n, fmt.Errorf("connection %s: %w", rec.Connection.ID, err)
-			}
-			if rec.Credentials, err = seal(c.keys, &rec.Connection, cr); err != nil {
-				return n, err
-			}
-			sctx, cancel := c.storeContext(ctx)
-			err = c.connections.Put(sctx, rec)
-			if errors.Is(err, ErrConflict) {
-				rec, err = c.connections.Get(sctx, projectID, rec.Connection.ID)
-				cancel()
-				if errors.Is(err, ErrConnectionNotFound) {
-					break
-				}
-				if err != nil {
-					return n, storeError(err)
-				}
-				continue
-			}
-			cancel()
-			if err != nil {
-				return n, storeError(err)
-			}
+		resealed, err := c.reseal(ctx, projectID, rec)
+		if err != nil {
+			// Go on with the other records; the run can be repeated once this one is fixed.
+			errs = append(errs, fmt.Errorf("connection %s: %w", rec.Connection.ID, err))
+		}
+		if resealed {
 			n++
 		}
 	}
-	return n, nil
+	return n, errors.Join(errs...)
+}
+
+// reseal seals a record's credentials again with the primary key, if they need it.
+func (c *Connector) reseal(ctx context.Context, projectID string, rec *ConnectionRecord) (bool, error) {
+	for range maxPutAttempts {
+		if !needsReseal(c.keys, rec.Credentials) {
+			return false, nil
+		}
+		cr, err := open(c.keys, rec)
+		if err != nil {
+			return false, err
+		}
+		if rec.Credentials, err = seal(c.keys, &rec.Connection, cr); err != nil {
+			return false, err
+		}
+		sctx, cancel := c.storeContext(ctx)
+		err = c.connections.Put(sctx, rec)
+		if errors.Is(err, ErrConflict) {
+			rec, err = c.connections.Get(sctx, projectID, rec.Connection.ID)
+			cancel()
+			if errors.Is(err, ErrConnectionNotFound) {
+				return false, nil
+			}
+			if err != nil {
+				return false, storeError(err)
+			}
+			continue
+		}
+		cancel()
+		if err != nil {
+			return false, storeError(err)
+		}
+		return true, nil
+	}
+	return false, ErrConflict
 }

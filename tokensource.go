@@ -50,26 +50,33 @@ type tokenSource struct {
 	id  string
 
 	mu   sync.Mutex
-	last *oauth2.Token
+	last *current
+}
+
+// current is a connection's token as read or refreshed, with when it was obtained when its
+// expiry is unknown and it can be refreshed (see [Connector.fresh]).
+type current struct {
+	tok      *oauth2.Token
+	obtained time.Time
 }
 
 func (ts *tokenSource) Token() (*oauth2.Token, error) {
 	ts.mu.Lock()
 	last := ts.last
 	ts.mu.Unlock()
-	if last != nil && ts.c.fresh(last, time.Time{}) {
-		return copyToken(last), nil
+	if last != nil && ts.c.fresh(last.tok, last.obtained) {
+		return copyToken(last.tok), nil
 	}
 	// One refresh per connection in flight: the other callers share its result.
 	v, err, _ := ts.c.refreshes.Do(ts.id, func() (any, error) { return ts.c.token(ts.ctx, ts.id) })
 	if err != nil {
 		return nil, err
 	}
-	tok := v.(*oauth2.Token)
+	cur := v.(*current)
 	ts.mu.Lock()
-	ts.last = tok
+	ts.last = cur
 	ts.mu.Unlock()
-	return copyToken(tok), nil
+	return copyToken(cur.tok), nil
 }
 
 func copyToken(t *oauth2.Token) *oauth2.Token {
@@ -94,19 +101,15 @@ func (c *Connector) fresh(t *oauth2.Token, obtained time.Time) bool {
 }
 
 // token returns the connection's current token, refreshing and saving it when needed.
-func (c *Connector) token(ctx context.Context, id string) (*oauth2.Token, error) {
+func (c *Connector) token(ctx context.Context, id string) (*current, error) {
 	rec, cr, err := c.loadCredentials(ctx, id)
 	if err != nil {
 		return nil, err
 	}
+	if cur := c.currentToken(rec, cr); c.fresh(cur.tok, cur.obtained) {
+		return cur, nil
+	}
 	canRefresh := cr.RefreshToken != "" || rec.Connection.AuthScheme == AuthSchemeOAuth2ClientCredentials
-	obtained := cr.ObtainedAt
-	if !canRefresh {
-		obtained = time.Time{} // nothing to refresh with: use the token as long as it may last
-	}
-	if c.fresh(cr.token(), obtained) {
-		return cr.token(), nil
-	}
 	if rec.Connection.Status == StatusBadCredentials {
 		return nil, ErrBadCredentials
 	}
@@ -116,6 +119,13 @@ func (c *Connector) token(ctx context.Context, id string) (*oauth2.Token, error)
 	usedRefreshToken := cr.RefreshToken
 	tok, err := c.refresh(ctx, rec, cr)
 	if err != nil {
+		// Another replica may have refreshed with the same refresh token first, and the
+		// provider, rotating, refused ours: then its token is the connection's.
+		if rec2, cr2, lerr := c.loadCredentials(ctx, id); lerr == nil && cr2.RefreshToken != usedRefreshToken {
+			if cur := c.currentToken(rec2, cr2); c.fresh(cur.tok, cur.obtained) {
+				return cur, nil
+			}
+		}
 		return nil, c.refreshFailed(ctx, rec, usedRefreshToken, err)
 	}
 	now := c.now()
@@ -134,7 +144,7 @@ func (c *Connector) token(ctx context.Context, id string) (*oauth2.Token, error)
 		cancel()
 		if err == nil {
 			c.emit(ctx, EventConnectionRefreshed, rec.Connection.ProjectID, rec.Connection.Provider, &rec.Connection, nil)
-			return cr.token(), nil
+			return c.currentToken(rec, cr), nil
 		}
 		if !errors.Is(err, ErrConflict) {
 			return nil, fmt.Errorf("%w: saving the refreshed token: %w", ErrStoreUnavailable, err)
@@ -145,11 +155,21 @@ func (c *Connector) token(ctx context.Context, id string) (*oauth2.Token, error)
 		if rec, cr, err = c.loadCredentials(ctx, id); err != nil {
 			return nil, err
 		}
-		if cr.RefreshToken != usedRefreshToken && c.fresh(cr.token(), cr.ObtainedAt) {
-			return cr.token(), nil
+		if cur := c.currentToken(rec, cr); cr.RefreshToken != usedRefreshToken && c.fresh(cur.tok, cur.obtained) {
+			return cur, nil
 		}
 	}
 	return nil, fmt.Errorf("%w: saving the refreshed token kept losing to concurrent updates", ErrConflict)
+}
+
+// currentToken is the token of the credentials, with when it was obtained when it can be
+// refreshed: a token that cannot be is used as long as it may last.
+func (c *Connector) currentToken(rec *ConnectionRecord, cr *credentials) *current {
+	cur := &current{tok: cr.token()}
+	if cr.RefreshToken != "" || rec.Connection.AuthScheme == AuthSchemeOAuth2ClientCredentials {
+		cur.obtained = cr.ObtainedAt
+	}
+	return cur
 }
 
 // loadCredentials reads a connection's record and opens its credentials.

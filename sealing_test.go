@@ -1,0 +1,551 @@
+package connect_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/connectkit/connect"
+	"github.com/connectkit/connect/keyring"
+)
+
+// ccGrantRespond answers the client credentials, password and refresh token grants with
+// the sentinel tokens (a refresh token other than ccRefreshToken is refused).
+func ccGrantRespond(r ccTokenRequest) (int, string) {
+	switch r.Form.Get("grant_type") {
+	case "client_credentials", "password":
+		return http.StatusOK, ccTokenJSON(ccAccessToken, ccRefreshToken, 3600)
+	case "refresh_token":
+		if rt := r.Form.Get("refresh_token"); rt != ccRefreshToken {
+			return http.StatusBadRequest, `{"error":"invalid_grant","error_description":"` + rt + ` is revoked"}`
+		}
+		return http.StatusOK, ccTokenJSON(ccAccessToken2, ccRefreshToken2, 3600)
+	}
+	return http.StatusBadRequest, `{"error":"unsupported_grant_type"}`
+}
+
+// ccConnectAll makes one connection of each credential kind in the project and returns their ids.
+func ccConnectAll(t testing.TB, f *ccFixture, projectID string) []string {
+	t.Helper()
+	var reqs []connect.ConnectionRequest
+	r := ccReq("keyed")
+	r.APIKey = ccAPIKey
+	reqs = append(reqs, r)
+	r = ccReq("basic")
+	r.BasicAuth = &connect.BasicAuth{Username: "alice", Password: ccBasicPassword}
+	reqs = append(reqs, r)
+	r = ccReq("custom")
+	r.CustomAuth = map[string]connect.Secret{"apiToken": ccCustomToken, "subdomain": "acme"}
+	reqs = append(reqs, r)
+	reqs = append(reqs, ccImport(ccAccessToken, ccRefreshToken, f.clock.Now().Add(time.Hour)))
+	if f.srv != nil {
+		r = ccReq("machine")
+		r.OAuth2ClientCredentials = &connect.OAuth2ClientCredentials{ClientID: "machine-client", ClientSecret: ccClientSecret}
+		reqs = append(reqs, r)
+		r = ccReq("pwd")
+		r.OAuth2PasswordCredentials = &connect.OAuth2PasswordCredentials{
+			Username: ccUsername, Password: ccUserPassword, ClientID: "pwd-client", ClientSecret: ccClientSecret,
+		}
+		reqs = append(reqs, r)
+	}
+	var ids []string
+	for _, r := range reqs {
+		r.ProjectID = projectID
+		ids = append(ids, f.connect(t, r).ID)
+	}
+	return ids
+}
+
+// ccCanRead checks that c opens the credentials of the connection.
+func ccCanRead(ctx context.Context, c *connect.Connector, projectID, id string) error {
+	conn, err := c.Connection(ctx, projectID, id)
+	if err != nil {
+		return err
+	}
+	if conn.AuthScheme == connect.AuthSchemeOAuth2AuthorizationCode || conn.AuthScheme == connect.AuthSchemeOAuth2ClientCredentials ||
+		conn.AuthScheme == connect.AuthSchemeOAuth2Password {
+		ts, err := c.TokenSource(ctx, id)
+		if err != nil {
+			return err
+		}
+		_, err = ts.Token()
+		return err
+	}
+	_, err = c.Credentials(ctx, projectID, id)
+	return err
+}
+
+func TestSealedCredentialsAtRest(t *testing.T) {
+	ctx := context.Background()
+	srv := newCCTokenServer(t, ccGrantRespond)
+	f := newCCFixture(t, srv, func(c *connect.Config) { c.Keyring = ccKeyring(t, "k1", "k1") })
+	ids := ccConnectAll(t, f, "proj")
+
+	recs := f.records(t, "proj")
+	if len(recs) != len(ids) {
+		t.Fatalf("%d records, want %d", len(recs), len(ids))
+	}
+	for _, rec := range recs {
+		name := string(rec.Connection.AuthScheme)
+		if len(rec.Credentials) == 0 || rec.Credentials[0] != 1 {
+			t.Errorf("%s: credentials begin with %v, want the sealed format byte 1", name, rec.Credentials[:min(1, len(rec.Credentials))])
+			continue
+		}
+		if id, err := keyring.KeyID(rec.Credentials[1:]); err != nil || id != "k1" {
+			t.Errorf("%s: sealed under key %q, %v; want k1", name, id, err)
+		}
+		for _, s := range append(slices.Clone(ccSentinels), ccUsername, "alice", "acme", "machine-client") {
+			if bytes.Contains(rec.Credentials, []byte(s)) {
+				t.Errorf("%s: the stored credentials contain %q in the clear", name, s)
+			}
+		}
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
+			ccNoSentinel(t, name+": "+verb+" of the record", fmt.Sprintf(verb, rec))
+		}
+		j, err := json.Marshal(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ccNoSentinel(t, name+": JSON of the record", string(j))
+	}
+	// Sealed, they still open.
+	for _, id := range ids {
+		if err := ccCanRead(ctx, f.c, "proj", id); err != nil {
+			t.Errorf("connection %s does not open: %v", id, err)
+		}
+	}
+	if cr, err := f.c.Credentials(ctx, "proj", ids[0]); err != nil || cr.APIKey.Reveal() != ccAPIKey {
+		t.Errorf("Credentials of the API key connection: %v", err)
+	}
+
+	// The same secret sealed twice gives two ciphertexts (a fresh nonce each time).
+	r := ccReq("keyed")
+	r.ConsumerRef = "user-2"
+	r.APIKey = ccAPIKey
+	other := f.connect(t, r)
+	a, _ := f.store.Get(ctx, "proj", ids[0])
+	b, _ := f.store.Get(ctx, "proj", other.ID)
+	if bytes.Equal(a.Credentials[1:30], b.Credentials[1:30]) || bytes.Equal(a.Credentials[len(a.Credentials)-16:], b.Credentials[len(b.Credentials)-16:]) {
+		t.Errorf("two sealings of one API key share their nonce or tag")
+	}
+}
+
+func TestSealedCredentialsBoundToConnection(t *testing.T) {
+	ctx := context.Background()
+	f := newCCFixture(t, nil, func(c *connect.Config) { c.Keyring = ccKeyring(t, "k1", "k1") })
+	r := ccReq("keyed")
+	r.APIKey = ccAPIKey
+	a := f.connect(t, r)
+	r.ConsumerRef = "user-2"
+	r.APIKey = "the-key-of-b"
+	b := f.connect(t, r)
+
+	put := func(t *testing.T, id string, creds []byte) {
+		t.Helper()
+		rec, err := f.store.Get(ctx, "proj", id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec.Credentials = creds
+		if err := f.store.Put(ctx, rec); err != nil {
+			t.Fatalf("Put: %v", err)
+		}
+	}
+	recA, err := f.store.Get(ctx, "proj", a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealedA := recA.Credentials
+
+	t.Run("A's ciphertext in B", func(t *testing.T) {
+		put(t, b.ID, sealedA)
+		cr, err := f.c.Credentials(ctx, "proj", b.ID)
+		if err == nil {
+			t.Fatalf("Credentials(B) with A's ciphertext succeeded (API key is A's: %t)", cr.APIKey.Reveal() == ccAPIKey)
+		}
+		ccNoSentinelInError(t, err)
+	})
+
+	flip := func(i int) func([]byte) []byte {
+		return func(b []byte) []byte {
+			out := bytes.Clone(b)
+			out[i] ^= 1
+			return out
+		}
+	}
+	n := len(sealedA)
+	tests := []struct {
+		name   string
+		change func([]byte) []byte
+	}{
+		{"format byte", flip(0)},
+		{"keyring version", flip(1)},
+		{"key id length", flip(2)},
+		{"key id", flip(3)},
+		{"nonce", flip(6)},
+		{"ciphertext", flip(n / 2)},
+		{"tag", flip(n - 1)},
+		{"truncated", func(b []byte) []byte { return b[:n-1] }},
+		{"only the format byte", func(b []byte) []byte { return b[:1] }},
+		{"empty", func([]byte) []byte { return nil }},
+		{"appended byte", func(b []byte) []byte { return append(bytes.Clone(b), 0) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			put(t, a.ID, tt.change(sealedA))
+			cr, err := f.c.Credentials(ctx, "proj", a.ID)
+			if err == nil {
+				t.Fatalf("Credentials of altered ciphertext succeeded (API key intact: %t)", cr.APIKey.Reveal() == ccAPIKey)
+			}
+			ccNoSentinelInError(t, err)
+		})
+	}
+	put(t, a.ID, sealedA)
+	if cr, err := f.c.Credentials(ctx, "proj", a.ID); err != nil || cr.APIKey.Reveal() != ccAPIKey {
+		t.Errorf("the restored ciphertext does not open: %v", err)
+	}
+
+	t.Run("tokens of another connection", func(t *testing.T) {
+		x := f.connect(t, ccImport(ccAccessToken, "", f.clock.Now().Add(time.Hour)))
+		imp := ccImport("token-of-y", "", f.clock.Now().Add(time.Hour))
+		imp.ConsumerRef = "user-2"
+		y := f.connect(t, imp)
+		recX, _ := f.store.Get(ctx, "proj", x.ID)
+		put(t, y.ID, recX.Credentials)
+		ts, err := f.c.TokenSource(ctx, y.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tok, err := ts.Token(); err == nil {
+			t.Errorf("Token of Y with X's sealed tokens = %q, want an error", tok.AccessToken)
+		}
+	})
+}
+
+// ccPersistentStore is a memory store that says it persists.
+type ccPersistentStore struct {
+	*connect.MemoryConnectionStore
+	persistent bool
+}
+
+func (s ccPersistentStore) Persistent() bool { return s.persistent }
+
+func TestPersistentStoreNeedsKeyring(t *testing.T) {
+	tests := []struct {
+		name    string
+		store   connect.ConnectionStore
+		keyring bool
+		wantErr bool
+	}{
+		{"persistent store without keyring", ccPersistentStore{connect.NewMemoryConnectionStore(), true}, false, true},
+		{"persistent store with keyring", ccPersistentStore{connect.NewMemoryConnectionStore(), true}, true, false},
+		{"store saying it does not persist", ccPersistentStore{connect.NewMemoryConnectionStore(), false}, false, false},
+		{"memory store", connect.NewMemoryConnectionStore(), false, false},
+		{"default store", nil, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := connect.Config{Providers: ccRegistry(t, ccUnusedTokenURL), Connections: tt.store}
+			if tt.keyring {
+				cfg.Keyring = ccKeyring(t, "k1", "k1")
+			}
+			c, err := connect.New(cfg)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("New = %v, %v; want error %t", c, err, tt.wantErr)
+			}
+			if err != nil {
+				return
+			}
+			r := ccReq("keyed")
+			r.APIKey = ccAPIKey
+			if _, err := c.Connect(context.Background(), r); err != nil {
+				t.Errorf("Connect: %v", err)
+			}
+			if p, ok := tt.store.(ccPersistentStore); ok && p.persistent {
+				recs, _ := p.List(context.Background(), "proj", connect.ConnectionFilter{})
+				for _, rec := range recs {
+					if bytes.Contains(rec.Credentials, []byte(ccAPIKey)) || rec.Credentials[0] != 1 {
+						t.Errorf("a persistent store got unsealed credentials")
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestSealedCredentialsNoDowngrade(t *testing.T) {
+	ctx := context.Background()
+	plain := newCCFixture(t, nil)
+	ids := ccConnectAll(t, plain, "proj")
+	sealed := plain.again(t, func(c *connect.Config) { c.Keyring = ccKeyring(t, "k1", "k1") })
+	for _, id := range ids {
+		err := ccCanRead(ctx, sealed, "proj", id)
+		if err == nil {
+			t.Errorf("a Connector with a keyring read the plaintext credentials of %s", id)
+		}
+		ccNoSentinelInError(t, err)
+	}
+
+	// And the other way: a Connector without a keyring cannot read sealed credentials.
+	f := newCCFixture(t, nil, func(c *connect.Config) { c.Keyring = ccKeyring(t, "k1", "k1") })
+	ids = ccConnectAll(t, f, "proj")
+	unsealed := f.again(t, func(c *connect.Config) { c.Keyring = nil })
+	for _, id := range ids {
+		err := ccCanRead(ctx, unsealed, "proj", id)
+		if err == nil {
+			t.Errorf("a Connector without a keyring read the sealed credentials of %s", id)
+		}
+		ccNoSentinelInError(t, err)
+	}
+}
+
+// ccFlakyStore fails Put once its budget of successful Puts is spent.
+type ccFlakyStore struct {
+	*connect.MemoryConnectionStore
+	mu   sync.Mutex
+	puts int // successful Puts left; < 0 means unlimited
+}
+
+func (s *ccFlakyStore) Put(ctx context.Context, rec *connect.ConnectionRecord) error {
+	s.mu.Lock()
+	if s.puts == 0 {
+		s.mu.Unlock()
+		return errors.New("disk full")
+	}
+	if s.puts > 0 {
+		s.puts--
+	}
+	s.mu.Unlock()
+	return s.MemoryConnectionStore.Put(ctx, rec)
+}
+
+func TestReencryptConnections(t *testing.T) {
+	ctx := context.Background()
+	f := newCCFixture(t, nil, func(c *connect.Config) { c.Keyring = ccKeyring(t, "k1", "k1") })
+	ids := ccConnectAll(t, f, "proj")
+	otherIDs := ccConnectAll(t, f, "other")
+
+	keyIDs := func(project string) []string {
+		var out []string
+		for _, rec := range f.records(t, project) {
+			id, err := keyring.KeyID(rec.Credentials[1:])
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, id)
+		}
+		return out
+	}
+
+	rotating := f.again(t, func(c *connect.Config) { c.Keyring = ccKeyring(t, "k2", "k1", "k2") })
+	for _, id := range ids {
+		if err := ccCanRead(ctx, rotating, "proj", id); err != nil {
+			t.Errorf("the k1+k2 keyring cannot read %s before re-encryption: %v", id, err)
+		}
+	}
+	versions := map[string]int64{}
+	for _, rec := range f.records(t, "proj") {
+		versions[rec.Connection.ID] = rec.Version
+	}
+
+	// Interrupted after the first record, then run again: every record once, none lost.
+	flaky := &ccFlakyStore{MemoryConnectionStore: f.store, puts: 1}
+	interrupted := f.again(t, func(c *connect.Config) {
+		c.Keyring = ccKeyring(t, "k2", "k1", "k2")
+		c.Connections = flaky
+	})
+	n, err := interrupted.ReencryptConnections(ctx, "proj")
+	if err == nil || n != 1 {
+		t.Errorf("interrupted ReencryptConnections = %d, %v; want 1 and an error", n, err)
+	}
+	n, err = rotating.ReencryptConnections(ctx, "proj")
+	if err != nil || n != len(ids)-1 {
+		t.Fatalf("ReencryptConnections after the interruption = %d, %v; want %d", n, err, len(ids)-1)
+	}
+	for _, rec := range f.records(t, "proj") {
+		if got, want := rec.Version, versions[rec.Connection.ID]+1; got != want {
+			t.Errorf("connection %s at version %d, want %d (re-sealed exactly once)", rec.Connection.ID, got, want)
+		}
+	}
+	for i, id := range keyIDs("proj") {
+		if id != "k2" {
+			t.Errorf("record %d sealed under %s after re-encryption, want k2", i, id)
+		}
+	}
+	if got := keyIDs("other"); slices.ContainsFunc(got, func(s string) bool { return s != "k1" }) {
+		t.Errorf("another project's records were re-sealed: %v", got)
+	}
+	if n, err := rotating.ReencryptConnections(ctx, "proj"); err != nil || n != 0 {
+		t.Errorf("second ReencryptConnections = %d, %v; want 0", n, err)
+	}
+
+	onlyK2 := f.again(t, func(c *connect.Config) { c.Keyring = ccKeyring(t, "k2", "k2") })
+	for _, id := range ids {
+		if err := ccCanRead(ctx, onlyK2, "proj", id); err != nil {
+			t.Errorf("the k2 keyring cannot read %s: %v", id, err)
+		}
+	}
+	for _, id := range otherIDs {
+		err := ccCanRead(ctx, onlyK2, "other", id)
+		if !errors.Is(err, keyring.ErrUnknownKey) {
+			t.Errorf("reading a k1 record with only k2 = %v, want keyring.ErrUnknownKey", err)
+		}
+	}
+	if n, err := onlyK2.ReencryptConnections(ctx, "other"); err == nil || n != 0 {
+		t.Errorf("re-encrypting k1 records without k1 = %d, %v; want 0 and an error", n, err)
+	}
+	if n, err := rotating.ReencryptConnections(ctx, "other"); err != nil || n != len(otherIDs) {
+		t.Errorf("ReencryptConnections(other) = %d, %v; want %d", n, err, len(otherIDs))
+	}
+	if n, err := onlyK2.ReencryptConnections(ctx, "proj"); err != nil || n != 0 {
+		t.Errorf("ReencryptConnections with only the primary key = %d, %v; want 0", n, err)
+	}
+	if n, err := f.again(t, func(c *connect.Config) { c.Keyring = nil }).ReencryptConnections(ctx, "proj"); err == nil || n != 0 {
+		t.Errorf("ReencryptConnections without a keyring = %d, %v; want an error", n, err)
+	}
+}
+
+func TestConnectionEvents(t *testing.T) {
+	ctx := context.Background()
+	srv := newCCTokenServer(t, ccGrantRespond)
+	f := newCCFixture(t, srv)
+
+	r := ccReq("keyed")
+	r.APIKey = ccAPIKey
+	keyed := f.connect(t, r)
+	f.clock.Advance(time.Second)
+	f.connect(t, r)
+	refreshed := f.connect(t, ccImport(ccAccessToken, ccRefreshToken, f.clock.Now().Add(-time.Minute)))
+	if tok, err := ccToken(t, f.c, refreshed.ID); err != nil || tok.AccessToken != ccAccessToken2 {
+		t.Fatalf("Token = %v, %v", tok, err)
+	}
+	bad := ccImport(ccAccessToken, "SENTINEL_REFRESH_a6b3cc-revoked", f.clock.Now().Add(-time.Minute))
+	bad.ConsumerRef = "user-2"
+	failing := f.connect(t, bad)
+	if _, err := ccToken(t, f.c, failing.ID); !errors.Is(err, connect.ErrBadCredentials) {
+		t.Fatalf("Token with a revoked refresh token = %v, want ErrBadCredentials", err)
+	}
+	f.clock.Advance(time.Second)
+	if err := f.c.DeleteConnection(ctx, "proj", keyed.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	want := []struct {
+		typ      connect.EventType
+		provider string
+		id       string
+	}{
+		{connect.EventConnectionCreated, "keyed", keyed.ID},
+		{connect.EventConnectionUpdated, "keyed", keyed.ID},
+		{connect.EventConnectionCreated, "oauth", refreshed.ID},
+		{connect.EventConnectionRefreshed, "oauth", refreshed.ID},
+		{connect.EventConnectionCreated, "oauth", failing.ID},
+		{connect.EventConnectionError, "oauth", failing.ID},
+		{connect.EventConnectionDeleted, "keyed", keyed.ID},
+	}
+	got := f.events.all()
+	if len(got) != len(want) {
+		t.Fatalf("%d events, want %d: %+v", len(got), len(want), got)
+	}
+	for i, w := range want {
+		e := got[i]
+		if e.Type != w.typ || e.ProjectID != "proj" || e.Provider != w.provider || e.Connection == nil || e.Connection.ID != w.id {
+			t.Errorf("event %d = %s %s/%s connection %v; want %s proj/%s connection %s",
+				i, e.Type, e.ProjectID, e.Provider, e.Connection, w.typ, w.provider, w.id)
+		}
+		if (e.Type == connect.EventConnectionError) != (e.Err != nil) {
+			t.Errorf("event %d (%s) has Err %v", i, e.Type, e.Err)
+		}
+		if e.Time.IsZero() || e.Time.After(f.clock.Now()) {
+			t.Errorf("event %d at %v, want a time on the Connector's clock", i, e.Time)
+		}
+		for _, verb := range []string{"%v", "%+v", "%#v"} {
+			ccNoSentinel(t, fmt.Sprintf("event %d %s", i, verb), fmt.Sprintf(verb, e))
+		}
+		if e.Err != nil {
+			ccNoSentinelInError(t, e.Err)
+		}
+		j, err := json.Marshal(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ccNoSentinel(t, fmt.Sprintf("event %d JSON", i), string(j))
+	}
+	if s := got[3].Connection.Status; s != connect.StatusWorking {
+		t.Errorf("refreshed event's connection status %q, want working", s)
+	}
+	if s := got[5].Connection.Status; s != connect.StatusBadCredentials {
+		t.Errorf("error event's connection status %q, want bad_credentials", s)
+	}
+	// The event's connection is a copy: changing it changes nothing stored.
+	got[3].Connection.Status = "tampered"
+	if c, err := f.c.Connection(ctx, "proj", refreshed.ID); err != nil || c.Status != connect.StatusWorking {
+		t.Errorf("changing an event's connection changed the store: %v, %v", c, err)
+	}
+}
+
+func TestConnectionNeverShowsSecrets(t *testing.T) {
+	for _, withKeyring := range []bool{false, true} {
+		t.Run(fmt.Sprintf("keyring=%t", withKeyring), func(t *testing.T) {
+			ctx := context.Background()
+			srv := newCCTokenServer(t, ccGrantRespond)
+			f := newCCFixture(t, srv, func(c *connect.Config) {
+				if withKeyring {
+					c.Keyring = ccKeyring(t, "k1", "k1")
+				}
+			})
+			ids := ccConnectAll(t, f, "proj")
+			var conns []any
+			for _, id := range ids {
+				c, err := f.c.Connection(ctx, "proj", id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				conns = append(conns, c, *c)
+			}
+			list, err := f.c.Connections(ctx, "proj", connect.ConnectionFilter{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range list {
+				conns = append(conns, c)
+			}
+			for _, rec := range f.records(t, "proj") {
+				conns = append(conns, rec.Connection, &rec.Connection)
+			}
+			for i, c := range conns {
+				for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+					ccNoSentinel(t, fmt.Sprintf("connection %d %s", i, verb), fmt.Sprintf(verb, c))
+				}
+				j, err := json.Marshal(c)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ccNoSentinel(t, fmt.Sprintf("connection %d JSON", i), string(j))
+				if strings.Contains(string(j), "credentials") {
+					t.Errorf("connection %d JSON has a credentials member: %s", i, j)
+				}
+			}
+		})
+	}
+}
+
+// TestConnectionRecordNeverShowsSecrets prints whole records, which without a keyring hold the
+// credentials as plaintext JSON.
+func TestConnectionRecordNeverShowsSecrets(t *testing.T) {
+	f := newCCFixture(t, nil)
+	ccConnectAll(t, f, "proj")
+	for _, rec := range f.records(t, "proj") {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
+			ccNoSentinel(t, verb+" of a record", fmt.Sprintf(verb, rec))
+		}
+	}
+}

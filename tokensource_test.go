@@ -1,0 +1,602 @@
+package connect_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/connectkit/connect"
+)
+
+// ccRefreshRespond answers refresh_token grants from the "oauth" app: the refresh token
+// oldRefresh gives newAccess (and newRefresh, when not empty); any other request is refused.
+func ccRefreshRespond(oldRefresh, newAccess, newRefresh string) func(ccTokenRequest) (int, string) {
+	return func(r ccTokenRequest) (int, string) {
+		switch {
+		case r.Form.Get("grant_type") != "refresh_token" || r.ClientID != "oauth-client" || r.ClientSecret != ccAppSecret:
+			return http.StatusBadRequest, `{"error":"invalid_request"}`
+		case r.Form.Get("refresh_token") != oldRefresh:
+			return http.StatusBadRequest, `{"error":"invalid_grant"}`
+		}
+		return http.StatusOK, ccTokenJSON(newAccess, newRefresh, 3600)
+	}
+}
+
+// ccRefreshServer is a token endpoint answering with ccRefreshRespond.
+func ccRefreshServer(t testing.TB, oldRefresh, newAccess, newRefresh string) *ccTokenServer {
+	t.Helper()
+	return newCCTokenServer(t, ccRefreshRespond(oldRefresh, newAccess, newRefresh))
+}
+
+// ccExpired imports an expired access token with a refresh token and returns the connection.
+func (f *ccFixture) ccExpired(t testing.TB) *connect.Connection {
+	t.Helper()
+	return f.connect(t, ccImport(ccAccessToken, ccRefreshToken, f.clock.Now().Add(-time.Minute)))
+}
+
+func ccToken(t testing.TB, c *connect.Connector, id string) (*oauth2.Token, error) {
+	t.Helper()
+	ts, err := c.TokenSource(context.Background(), id)
+	if err != nil {
+		t.Fatalf("TokenSource(%s): %v", id, err)
+	}
+	return ts.Token()
+}
+
+func TestTokenSourceRefreshRotates(t *testing.T) {
+	srv := ccRefreshServer(t, ccRefreshToken, ccAccessToken2, ccRefreshToken2)
+	f := newCCFixture(t, srv, func(c *connect.Config) { c.Keyring = ccKeyring(t, "k1", "k1") })
+	conn := f.ccExpired(t)
+
+	tok, err := ccToken(t, f.c, conn.ID)
+	if err != nil {
+		t.Fatalf("Token: %v", err)
+	}
+	if tok.AccessToken != ccAccessToken2 {
+		t.Errorf("Token = %q, want the refreshed %q", tok.AccessToken, ccAccessToken2)
+	}
+	reqs := srv.requests()
+	if len(reqs) != 1 || reqs[0].Form.Get("grant_type") != "refresh_token" || reqs[0].Form.Get("refresh_token") != ccRefreshToken {
+		t.Fatalf("token requests = %+v, want one refresh_token grant with the old refresh token", reqs)
+	}
+	if got, err := f.c.Connection(context.Background(), "proj", conn.ID); err != nil || got.Status != connect.StatusWorking {
+		t.Errorf("connection after the refresh = %+v, %v; want status working", got, err)
+	}
+
+	// A second process over the same stores and keyring sees the new tokens without a request.
+	second := f.again(t)
+	tok2, err := ccToken(t, second, conn.ID)
+	if err != nil {
+		t.Fatalf("second process Token: %v", err)
+	}
+	if tok2.AccessToken != ccAccessToken2 || tok2.RefreshToken != ccRefreshToken2 {
+		t.Errorf("second process token = %q / refresh %q; want %q / the rotated %q",
+			tok2.AccessToken, tok2.RefreshToken, ccAccessToken2, ccRefreshToken2)
+	}
+	if got := srv.count(); got != 1 {
+		t.Errorf("%d token requests after the second process read, want 1", got)
+	}
+
+	// Its next refresh sends the rotated refresh token.
+	srv.setRespond(ccRefreshRespond(ccRefreshToken2, "third-access", ""))
+	f.clock.Advance(2 * time.Hour)
+	tok3, err := ccToken(t, second, conn.ID)
+	if err != nil || tok3.AccessToken != "third-access" {
+		t.Fatalf("Token after the second expiry = %v, %v; want third-access", tok3, err)
+	}
+	if reqs := srv.requests(); len(reqs) != 2 || reqs[1].Form.Get("refresh_token") != ccRefreshToken2 {
+		t.Errorf("second refresh sent %q, want the rotated refresh token", reqs[len(reqs)-1].Form.Get("refresh_token"))
+	}
+}
+
+func TestTokenSourceKeepsRefreshTokenWhenNoneReturned(t *testing.T) {
+	srv := ccRefreshServer(t, ccRefreshToken, ccAccessToken2, "")
+	f := newCCFixture(t, srv)
+	conn := f.ccExpired(t)
+	ts, err := f.c.TokenSource(context.Background(), conn.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		tok, err := ts.Token()
+		if err != nil {
+			t.Fatalf("refresh %d: %v", i, err)
+		}
+		if tok.AccessToken != ccAccessToken2 || tok.RefreshToken != ccRefreshToken {
+			t.Errorf("refresh %d: token %q / refresh %q, want %q / the old %q", i, tok.AccessToken, tok.RefreshToken, ccAccessToken2, ccRefreshToken)
+		}
+		f.clock.Advance(2 * time.Hour)
+	}
+	reqs := srv.requests()
+	if len(reqs) != 3 {
+		t.Fatalf("%d token requests, want 3", len(reqs))
+	}
+	for i, r := range reqs {
+		if got := r.Form.Get("refresh_token"); got != ccRefreshToken {
+			t.Errorf("request %d sent refresh token %q, want the old one", i, got)
+		}
+	}
+}
+
+func TestTokenSourceOneRefreshInFlight(t *testing.T) {
+	tests := []struct {
+		name    string
+		sources int // 1: one TokenSource shared; otherwise one per goroutine
+	}{
+		{"one token source", 1},
+		{"20 token sources", 20},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := ccRefreshServer(t, ccRefreshToken, ccAccessToken2, ccRefreshToken2)
+			srv.setDelay(50 * time.Millisecond)
+			f := newCCFixture(t, srv, func(c *connect.Config) { c.Keyring = ccKeyring(t, "k1", "k1") })
+			conn := f.ccExpired(t)
+			sources := make([]oauth2.TokenSource, tt.sources)
+			for i := range sources {
+				ts, err := f.c.TokenSource(context.Background(), conn.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				sources[i] = ts
+			}
+			const n = 20
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			errs := make([]error, n)
+			toks := make([]*oauth2.Token, n)
+			for i := range n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-start
+					toks[i], errs[i] = sources[i%len(sources)].Token()
+				}()
+			}
+			close(start)
+			wg.Wait()
+			for i := range n {
+				if errs[i] != nil || toks[i].AccessToken != ccAccessToken2 {
+					t.Errorf("caller %d: %v, %v; want %s", i, toks[i], errs[i], ccAccessToken2)
+				}
+			}
+			if got := srv.count(); got != 1 {
+				t.Errorf("%d refresh requests for %d concurrent callers, want 1", got, n)
+			}
+			if got := len(f.events.ofType(connect.EventConnectionRefreshed)); got != 1 {
+				t.Errorf("%d refreshed events, want 1", got)
+			}
+		})
+	}
+}
+
+func TestTokenSourceInvalidGrant(t *testing.T) {
+	// The description echoes the refresh token: it must not reach the error.
+	srv := newCCTokenServer(t, func(r ccTokenRequest) (int, string) {
+		return http.StatusBadRequest, `{"error":"invalid_grant","error_description":"refresh token ` + r.Form.Get("refresh_token") + ` revoked"}`
+	})
+	f := newCCFixture(t, srv)
+	conn := f.ccExpired(t)
+	ts, err := f.c.TokenSource(context.Background(), conn.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := ts.Token()
+	if tok != nil || !errors.Is(err, connect.ErrBadCredentials) {
+		t.Fatalf("Token = %v, %v; want ErrBadCredentials", tok, err)
+	}
+	var pe *connect.ProviderError
+	if !errors.As(err, &pe) || pe.Code != "invalid_grant" {
+		t.Errorf("error %v carries no invalid_grant ProviderError", err)
+	}
+	ccNoSentinelInError(t, err)
+
+	got, err := f.c.Connection(context.Background(), "proj", conn.ID)
+	if err != nil {
+		t.Fatalf("the connection is gone after invalid_grant: %v", err)
+	}
+	if got.Status != connect.StatusBadCredentials {
+		t.Errorf("status = %q, want %q", got.Status, connect.StatusBadCredentials)
+	}
+	evs := f.events.ofType(connect.EventConnectionError)
+	if len(evs) != 1 || evs[0].Connection == nil || evs[0].Connection.ID != conn.ID ||
+		evs[0].Connection.Status != connect.StatusBadCredentials || !errors.Is(evs[0].Err, connect.ErrBadCredentials) {
+		t.Errorf("error events = %+v, want one for connection %s with status bad_credentials", evs, conn.ID)
+	}
+
+	// Further calls fail at once, without asking the provider again.
+	for i, src := range []oauth2.TokenSource{ts, nil} {
+		if src == nil {
+			if src, err = f.c.TokenSource(context.Background(), conn.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if tok, err := src.Token(); tok != nil || !errors.Is(err, connect.ErrBadCredentials) {
+			t.Errorf("call %d after invalid_grant = %v, %v; want ErrBadCredentials", i, tok, err)
+		}
+	}
+	if got := srv.count(); got != 1 {
+		t.Errorf("%d token requests, want 1", got)
+	}
+}
+
+func TestTokenSourceExpiryDelta(t *testing.T) {
+	tests := []struct {
+		name        string
+		delta       time.Duration
+		expiresIn   time.Duration
+		wantRefresh bool
+	}{
+		{"10s left, delta 30s", 30 * time.Second, 10 * time.Second, true},
+		{"2m left, delta 30s", 30 * time.Second, 2 * time.Minute, false},
+		{"expired", 30 * time.Second, -time.Second, true},
+		{"20s left, default delta", 0, 20 * time.Second, true},
+		{"40s left, default delta", 0, 40 * time.Second, false},
+		{"2m left, delta 5m", 5 * time.Minute, 2 * time.Minute, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := ccRefreshServer(t, ccRefreshToken, ccAccessToken2, "")
+			f := newCCFixture(t, srv, func(c *connect.Config) { c.ExpiryDelta = tt.delta })
+			conn := f.connect(t, ccImport(ccAccessToken, ccRefreshToken, f.clock.Now().Add(tt.expiresIn)))
+			tok, err := ccToken(t, f.c, conn.ID)
+			if err != nil {
+				t.Fatalf("Token: %v", err)
+			}
+			want, wantReqs := ccAccessToken, 0
+			if tt.wantRefresh {
+				want, wantReqs = ccAccessToken2, 1
+			}
+			if tok.AccessToken != want || srv.count() != wantReqs {
+				t.Errorf("Token = %q after %d requests, want %q after %d", tok.AccessToken, srv.count(), want, wantReqs)
+			}
+		})
+	}
+}
+
+// TestTokenSourceExpiresIn runs SECURITY item 41's expires_in values through a client
+// credentials connection.
+func TestTokenSourceExpiresIn(t *testing.T) {
+	tests := []struct {
+		name      string
+		expiresIn string // the raw JSON value; "" leaves the member out
+		wantErr   bool
+		wantValid time.Duration // how long the token is used before a new one is fetched (0: unknown, one hour)
+	}{
+		{name: "number", expiresIn: `3600`, wantValid: time.Hour},
+		{name: "string", expiresIn: `"3600"`, wantValid: time.Hour},
+		{name: "null", expiresIn: `null`},
+		{name: "zero", expiresIn: `0`},
+		{name: "absent"},
+		{name: "not a number", expiresIn: `"zzz"`, wantErr: true},
+		{name: "boolean", expiresIn: `false`, wantErr: true},
+		{name: "object", expiresIn: `{}`, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body := `{"access_token":"` + ccAccessToken + `","token_type":"Bearer"`
+			if tt.expiresIn != "" {
+				body += `,"expires_in":` + tt.expiresIn
+			}
+			body += `}`
+			srv := newCCTokenServer(t, func(ccTokenRequest) (int, string) { return http.StatusOK, body })
+			f := newCCFixture(t, srv)
+			r := ccReq("machine")
+			r.OAuth2ClientCredentials = &connect.OAuth2ClientCredentials{ClientID: "machine-client", ClientSecret: ccClientSecret}
+			conn, err := f.c.Connect(context.Background(), r)
+			if tt.wantErr {
+				if conn != nil || !errors.Is(err, connect.ErrExchangeFailed) {
+					t.Errorf("Connect = %v, %v; want ErrExchangeFailed", conn, err)
+				}
+				ccNoSentinelInError(t, err)
+				if got := f.count(t, "proj"); got != 0 {
+					t.Errorf("%d connections stored, want 0", got)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Connect: %v", err)
+			}
+			tok, err := ccToken(t, f.c, conn.ID)
+			if err != nil || tok.AccessToken != ccAccessToken {
+				t.Fatalf("Token = %v, %v", tok, err)
+			}
+			switch {
+			case tt.wantValid == 0 && !tok.Expiry.IsZero():
+				t.Errorf("Expiry = %v, want zero (unknown)", tok.Expiry)
+			case tt.wantValid != 0 && ccAbs(tok.Expiry.Sub(f.clock.Now().Add(tt.wantValid))) > 5*time.Second:
+				t.Errorf("Expiry = %v, want about %v", tok.Expiry, f.clock.Now().Add(tt.wantValid))
+			}
+			// An unknown expiry is not "never": after an hour and a bit a new token is fetched.
+			valid := tt.wantValid
+			if valid == 0 {
+				valid = time.Hour
+			}
+			f.clock.Advance(valid - time.Minute)
+			if _, err := ccToken(t, f.c, conn.ID); err != nil || srv.count() != 1 {
+				t.Errorf("Token a minute before expiry: %v after %d requests, want no new request", err, srv.count())
+			}
+			f.clock.Advance(2 * time.Minute)
+			if _, err := ccToken(t, f.c, conn.ID); err != nil || srv.count() != 2 {
+				t.Errorf("Token a minute after expiry: %v after %d requests, want a new request", err, srv.count())
+			}
+		})
+	}
+}
+
+// TestTokenSourceExpiresInOutOfRange covers the other values of SECURITY item 41: a negative
+// expires_in gives a token that is expired at once, a huge one is clamped.
+func TestTokenSourceExpiresInOutOfRange(t *testing.T) {
+	tests := []struct {
+		name      string
+		expiresIn string
+		check     func(t *testing.T, f *ccFixture, tok *oauth2.Token, requests int)
+	}{
+		{"negative", "-1", func(t *testing.T, f *ccFixture, tok *oauth2.Token, requests int) {
+			if requests != 2 {
+				t.Errorf("a token with expires_in -1 was reused: %d requests, want 2", requests)
+			}
+		}},
+		{"above int32", "2147483648", func(t *testing.T, f *ccFixture, tok *oauth2.Token, requests int) {
+			max := f.clock.Now().Add(math.MaxInt32 * time.Second)
+			if tok.Expiry.After(max.Add(time.Minute)) || requests != 1 {
+				t.Errorf("Expiry = %v after %d requests; want at most %v (clamped) and 1 request", tok.Expiry, requests, max)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newCCTokenServer(t, func(ccTokenRequest) (int, string) {
+				return http.StatusOK, `{"access_token":"` + ccAccessToken + `","token_type":"Bearer","expires_in":` + tt.expiresIn + `}`
+			})
+			f := newCCFixture(t, srv)
+			r := ccReq("machine")
+			r.OAuth2ClientCredentials = &connect.OAuth2ClientCredentials{ClientID: "machine-client", ClientSecret: ccClientSecret}
+			conn := f.connect(t, r)
+			tok, err := ccToken(t, f.c, conn.ID)
+			if err != nil {
+				t.Fatalf("Token: %v", err)
+			}
+			tt.check(t, f, tok, srv.count())
+		})
+	}
+}
+
+func ccAbs(d time.Duration) time.Duration {
+	if d < 0 {
+		return -d
+	}
+	return d
+}
+
+// TestTokenSourceCachedUnknownExpiry: a token source that has handed out a token of unknown
+// expiry must not keep handing it out for ever (SECURITY item 41: unknown is not "never").
+func TestTokenSourceCachedUnknownExpiry(t *testing.T) {
+	srv := newCCTokenServer(t, func(ccTokenRequest) (int, string) {
+		return http.StatusOK, `{"access_token":"` + ccAccessToken + `","token_type":"Bearer"}`
+	})
+	f := newCCFixture(t, srv)
+	r := ccReq("machine")
+	r.OAuth2ClientCredentials = &connect.OAuth2ClientCredentials{ClientID: "machine-client", ClientSecret: ccClientSecret}
+	conn := f.connect(t, r)
+	ts, err := f.c.TokenSource(context.Background(), conn.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ts.Token(); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(2 * time.Hour)
+	if _, err := ts.Token(); err != nil {
+		t.Fatal(err)
+	}
+	if got := srv.count(); got != 2 {
+		t.Errorf("the same TokenSource made %d token requests over two hours, want 2 (unknown expiry lasts an hour)", got)
+	}
+}
+
+// TestTokenSourceExpiryUsesConfigClock: the expiry of a fetched token is computed with
+// Config.Now (SECURITY item 41: an injectable clock everywhere).
+func TestTokenSourceExpiryUsesConfigClock(t *testing.T) {
+	srv := ccRefreshServer(t, ccRefreshToken, ccAccessToken2, "")
+	f := newCCFixture(t, srv)
+	f.clock.Advance(24 * time.Hour) // the injected clock is a day ahead of the wall clock
+	conn := f.ccExpired(t)
+	tok, err := ccToken(t, f.c, conn.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := f.clock.Now().Add(time.Hour); ccAbs(tok.Expiry.Sub(want)) > 5*time.Second {
+		t.Errorf("Expiry = %v, want %v (Config.Now + expires_in)", tok.Expiry, want)
+	}
+	if _, err := ccToken(t, f.c, conn.ID); err != nil || srv.count() != 1 {
+		t.Errorf("a token just refreshed for an hour was refreshed again: %d requests, %v", srv.count(), err)
+	}
+}
+
+func TestTokenSourceErrors(t *testing.T) {
+	f := newCCFixture(t, nil)
+	r := ccReq("keyed")
+	r.APIKey = ccAPIKey
+	keyed := f.connect(t, r)
+	r = ccReq("basic")
+	r.BasicAuth = &connect.BasicAuth{Username: "u", Password: ccBasicPassword}
+	basic := f.connect(t, r)
+	tests := []struct {
+		name string
+		id   string
+		want error
+	}{
+		{"apiKey connection", keyed.ID, connect.ErrNotOAuth},
+		{"basic connection", basic.ID, connect.ErrNotOAuth},
+		{"unknown id", "00000000-0000-4000-8000-000000000000", connect.ErrConnectionNotFound},
+		{"empty id", "", connect.ErrConnectionNotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ts, err := f.c.TokenSource(context.Background(), tt.id)
+			if ts != nil || !errors.Is(err, tt.want) {
+				t.Errorf("TokenSource = %v, %v; want %v", ts, err, tt.want)
+			}
+		})
+	}
+
+	t.Run("deleted after the source was made", func(t *testing.T) {
+		conn := f.connect(t, ccImport(ccAccessToken, "", time.Time{}))
+		ts, err := f.c.TokenSource(context.Background(), conn.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.c.DeleteConnection(context.Background(), "proj", conn.ID); err != nil {
+			t.Fatal(err)
+		}
+		if tok, err := ts.Token(); tok != nil || !errors.Is(err, connect.ErrConnectionNotFound) {
+			t.Errorf("Token of a deleted connection = %v, %v; want ErrConnectionNotFound", tok, err)
+		}
+	})
+	t.Run("expired without a refresh token", func(t *testing.T) {
+		conn := f.connect(t, ccImport(ccAccessToken, "", f.clock.Now().Add(-time.Minute)))
+		if tok, err := ccToken(t, f.c, conn.ID); tok != nil || !errors.Is(err, connect.ErrBadCredentials) {
+			t.Errorf("Token = %v, %v; want ErrBadCredentials", tok, err)
+		}
+	})
+}
+
+func TestTokenSourceRefusesRedirects(t *testing.T) {
+	for _, status := range []int{http.StatusFound, http.StatusSeeOther, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+		t.Run(fmt.Sprint(status), func(t *testing.T) {
+			var elsewhere atomic.Int32
+			other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				elsewhere.Add(1)
+				w.Header().Set("Content-Type", "application/json")
+				_, _ = w.Write([]byte(ccTokenJSON("stolen", "", 3600)))
+			}))
+			defer other.Close()
+			var hits atomic.Int32
+			redirect := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				hits.Add(1)
+				http.Redirect(w, r, other.URL+"/token", status)
+			}))
+			defer redirect.Close()
+			f := newCCFixture(t, &ccTokenServer{URL: redirect.URL + "/token"})
+
+			conn := f.ccExpired(t)
+			tok, err := ccToken(t, f.c, conn.ID)
+			if tok != nil || !errors.Is(err, connect.ErrUnexpectedRedirect) {
+				t.Errorf("refresh Token = %v, %v; want ErrUnexpectedRedirect", tok, err)
+			}
+			ccNoSentinelInError(t, err)
+			if got, _ := f.c.Connection(context.Background(), "proj", conn.ID); got == nil || got.Status == connect.StatusBadCredentials {
+				t.Errorf("a redirect marked the connection %+v", got)
+			}
+
+			r := ccReq("machine")
+			r.OAuth2ClientCredentials = &connect.OAuth2ClientCredentials{ClientID: "machine-client", ClientSecret: ccClientSecret}
+			c, err := f.c.Connect(context.Background(), r)
+			if c != nil || !errors.Is(err, connect.ErrUnexpectedRedirect) {
+				t.Errorf("client credentials Connect = %v, %v; want ErrUnexpectedRedirect", c, err)
+			}
+			ccNoSentinelInError(t, err)
+			if got := len(f.records(t, "proj")); got != 1 {
+				t.Errorf("%d records, want only the imported one", got)
+			}
+			if hits.Load() != 2 || elsewhere.Load() != 0 {
+				t.Errorf("the token endpoint got %d requests and the redirect target %d; want 2 and 0", hits.Load(), elsewhere.Load())
+			}
+		})
+	}
+}
+
+// TestTokenSourceRefreshRaceAcrossReplicas: two Connectors (replicas) over one store refresh
+// the same expired token at once, at a provider that rotates refresh tokens and refuses a
+// used one. The first refresh wins and is saved; the second gets invalid_grant for the old
+// refresh token only after the first was saved, so the connection works and its caller
+// should get the saved token, not ErrBadCredentials.
+func TestTokenSourceRefreshRaceAcrossReplicas(t *testing.T) {
+	var mu sync.Mutex
+	used := map[string]bool{}
+	srv := newCCTokenServer(t, func(r ccTokenRequest) (int, string) {
+		rt := r.Form.Get("refresh_token")
+		mu.Lock()
+		reused := used[rt]
+		used[rt] = true
+		mu.Unlock()
+		if reused {
+			time.Sleep(150 * time.Millisecond) // answer after the winner has saved its token
+			return http.StatusBadRequest, `{"error":"invalid_grant"}`
+		}
+		time.Sleep(20 * time.Millisecond)
+		return http.StatusOK, ccTokenJSON(ccAccessToken2, ccRefreshToken2, 3600)
+	})
+	f := newCCFixture(t, srv)
+	conn := f.ccExpired(t)
+	replicas := []*connect.Connector{f.c, f.again(t)}
+	var wg sync.WaitGroup
+	errs := make([]error, len(replicas))
+	toks := make([]*oauth2.Token, len(replicas))
+	for i, c := range replicas {
+		ts, err := c.TokenSource(context.Background(), conn.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			toks[i], errs[i] = ts.Token()
+		}()
+	}
+	wg.Wait()
+	for i := range replicas {
+		if errs[i] != nil || toks[i].AccessToken != ccAccessToken2 {
+			t.Errorf("replica %d: %v, %v; want %s", i, toks[i], errs[i], ccAccessToken2)
+		}
+	}
+	if got, err := f.c.Connection(context.Background(), "proj", conn.ID); err != nil || got.Status != connect.StatusWorking {
+		t.Errorf("connection = %+v, %v; want status working", got, err)
+	}
+	if tok, err := ccToken(t, f.c, conn.ID); err != nil || tok.RefreshToken != ccRefreshToken2 {
+		t.Errorf("stored refresh token after the race: %v, %v; want the rotated one", tok, err)
+	}
+}
+
+// TestTokenSourceKeepsTokenEndpoint: refreshes go to the token endpoint fixed when the
+// connection was made, even if the provider's entry changes later.
+func TestTokenSourceKeepsTokenEndpoint(t *testing.T) {
+	srv := ccRefreshServer(t, ccRefreshToken, ccAccessToken2, "")
+	moved := ccRefreshServer(t, ccRefreshToken, "from-the-new-endpoint", "")
+	f := newCCFixture(t, srv)
+	conn := f.ccExpired(t)
+	later := f.again(t, func(c *connect.Config) { c.Providers = ccRegistry(t, moved.URL) })
+	tok, err := ccToken(t, later, conn.ID)
+	if err != nil || tok.AccessToken != ccAccessToken2 {
+		t.Fatalf("Token = %v, %v; want %s from the original endpoint", tok, err, ccAccessToken2)
+	}
+	if srv.count() != 1 || moved.count() != 0 {
+		t.Errorf("original endpoint got %d requests, the new one %d; want 1 and 0", srv.count(), moved.count())
+	}
+}
+
+// TestTokenSourceStoreFailure: a refresh whose result cannot be saved fails closed with
+// ErrStoreUnavailable and leaks no token.
+func TestTokenSourceStoreFailure(t *testing.T) {
+	srv := ccRefreshServer(t, ccRefreshToken, ccAccessToken2, ccRefreshToken2)
+	f := newCCFixture(t, srv)
+	conn := f.ccExpired(t)
+	failing := f.again(t, func(c *connect.Config) {
+		c.Connections = &ccFlakyStore{MemoryConnectionStore: f.store, puts: 0}
+	})
+	tok, err := ccToken(t, failing, conn.ID)
+	if tok != nil || !errors.Is(err, connect.ErrStoreUnavailable) {
+		t.Fatalf("Token with a failing store = %v, %v; want ErrStoreUnavailable", tok, err)
+	}
+	ccNoSentinelInError(t, err)
+}
