@@ -1172,3 +1172,29 @@ func TestConnectStoreFailure(t *testing.T) {
 		t.Errorf("events = %+v, want one connection.error", evs)
 	}
 }
+
+func TestConnectionIDsAreChecked(t *testing.T) {
+	c, err := connect.New(connect.Config{Providers: providers.NewRegistry()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, tt := range []struct{ project, id, field string }{
+		{"proj", "", "id"},
+		{"proj", strings.Repeat("a", 256), "id"},
+		{"proj", "a/../b", "id"},
+		{"proj", "a\nb", "id"},
+		{"", "abc", "projectId"},
+		{"p q", "abc", "projectId"},
+	} {
+		_, err := c.Connection(ctx, tt.project, tt.id)
+		assertField(t, err, tt.field)
+		assertField(t, c.DeleteConnection(ctx, tt.project, tt.id), tt.field)
+		_, err = c.Credentials(ctx, tt.project, tt.id)
+		assertField(t, err, tt.field)
+		if tt.field == "id" {
+			_, err = c.TokenSource(ctx, tt.id)
+			assertField(t, err, "id")
+		}
+	}
+}

@@ -96,6 +96,31 @@ func (c *Connector) findConnection(ctx context.Context, conn *Connection) (*Conn
 	return nil, nil
 }
 
+// checkIDs checks the project and connection ids of a call before any store sees them.
+func checkIDs(projectID, id string) error {
+	var fields []FieldError
+	if projectID == "" {
+		fields = append(fields, FieldError{Field: "projectId", Message: "required"})
+	} else if len(projectID) > 255 || !ident(projectID) {
+		fields = append(fields, FieldError{Field: "projectId", Message: "must be letters, digits and . _ : @ - (at most 255)"})
+	}
+	if err := checkConnectionID(id); err != nil {
+		fields = append(fields, FieldError{Field: "id", Message: err.Error()})
+	}
+	if fields != nil {
+		return &ValidationError{Fields: fields}
+	}
+	return nil
+}
+
+// checkConnectionID checks a connection id: 1 to 255 identifier characters.
+func checkConnectionID(id string) error {
+	if id == "" || len(id) > 255 || !ident(id) {
+		return errors.New("must be 1 to 255 letters, digits and . _ : @ -")
+	}
+	return nil
+}
+
 // storeError keeps ErrConnectionNotFound and wraps any other store failure.
 func storeError(err error) error {
 	if errors.Is(err, ErrConnectionNotFound) {
@@ -107,8 +132,8 @@ func storeError(err error) error {
 // Connection returns the project's connection with the id, or an error matching
 // ErrConnectionNotFound.
 func (c *Connector) Connection(ctx context.Context, projectID, id string) (*Connection, error) {
-	if projectID == "" {
-		return nil, invalid("projectId", "required", nil)
+	if err := checkIDs(projectID, id); err != nil {
+		return nil, err
 	}
 	sctx, cancel := c.storeContext(ctx)
 	defer cancel()
@@ -139,8 +164,8 @@ func (c *Connector) Connections(ctx context.Context, projectID string, f Connect
 
 // DeleteConnection deletes the project's connection with the id.
 func (c *Connector) DeleteConnection(ctx context.Context, projectID, id string) error {
-	if projectID == "" {
-		return invalid("projectId", "required", nil)
+	if err := checkIDs(projectID, id); err != nil {
+		return err
 	}
 	sctx, cancel := c.storeContext(ctx)
 	defer cancel()
@@ -168,8 +193,8 @@ type Credentials struct {
 
 // Credentials returns the credentials of the project's connection with the id.
 func (c *Connector) Credentials(ctx context.Context, projectID, id string) (*Credentials, error) {
-	if projectID == "" {
-		return nil, invalid("projectId", "required", nil)
+	if err := checkIDs(projectID, id); err != nil {
+		return nil, err
 	}
 	sctx, cancel := c.storeContext(ctx)
 	defer cancel()

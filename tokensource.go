@@ -30,6 +30,9 @@ var ErrNotOAuth = errors.New("connect: the connection has no OAuth tokens")
 // ctx is used by every Token call for the store and the token endpoint, as x/oauth2's own
 // token sources do.
 func (c *Connector) TokenSource(ctx context.Context, connectionID string) (oauth2.TokenSource, error) {
+	if err := checkConnectionID(connectionID); err != nil {
+		return nil, invalid("id", err.Error(), nil)
+	}
 	sctx, cancel := c.storeContext(ctx)
 	rec, err := c.connections.Get(sctx, "", connectionID)
 	cancel()
