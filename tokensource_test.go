@@ -439,7 +439,7 @@ func TestTokenSourceErrors(t *testing.T) {
 		{"apiKey connection", keyed.ID, connect.ErrNotOAuth},
 		{"basic connection", basic.ID, connect.ErrNotOAuth},
 		{"unknown id", "00000000-0000-4000-8000-000000000000", connect.ErrConnectionNotFound},
-		{"empty id", "", connect.ErrConnectionNotFound},
+		{"empty id", "", connect.ErrInvalidRequest},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
