@@ -129,9 +129,8 @@ func storeError(err error) error {
 	return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
 }
 
-// Connection returns the project's connection with the id, or an error matching
-// ErrConnectionNotFound.
-func (c *Connector) Connection(ctx context.Context, projectID, id string) (*Connection, error) {
+// record reads the project's connection record with the id, after checking both ids.
+func (c *Connector) record(ctx context.Context, projectID, id string) (*ConnectionRecord, error) {
 	if err := checkIDs(projectID, id); err != nil {
 		return nil, err
 	}
@@ -140,6 +139,16 @@ func (c *Connector) Connection(ctx context.Context, projectID, id string) (*Conn
 	rec, err := c.connections.Get(sctx, projectID, id)
 	if err != nil {
 		return nil, storeError(err)
+	}
+	return rec, nil
+}
+
+// Connection returns the project's connection with the id, or an error matching
+// ErrConnectionNotFound.
+func (c *Connector) Connection(ctx context.Context, projectID, id string) (*Connection, error) {
+	rec, err := c.record(ctx, projectID, id)
+	if err != nil {
+		return nil, err
 	}
 	return &rec.Connection, nil
 }
@@ -164,15 +173,12 @@ func (c *Connector) Connections(ctx context.Context, projectID string, f Connect
 
 // DeleteConnection deletes the project's connection with the id.
 func (c *Connector) DeleteConnection(ctx context.Context, projectID, id string) error {
-	if err := checkIDs(projectID, id); err != nil {
+	rec, err := c.record(ctx, projectID, id)
+	if err != nil {
 		return err
 	}
 	sctx, cancel := c.storeContext(ctx)
 	defer cancel()
-	rec, err := c.connections.Get(sctx, projectID, id)
-	if err != nil {
-		return storeError(err)
-	}
 	if err := c.connections.Delete(sctx, projectID, id); err != nil {
 		return storeError(err)
 	}
@@ -193,14 +199,9 @@ type Credentials struct {
 
 // Credentials returns the credentials of the project's connection with the id.
 func (c *Connector) Credentials(ctx context.Context, projectID, id string) (*Credentials, error) {
-	if err := checkIDs(projectID, id); err != nil {
-		return nil, err
-	}
-	sctx, cancel := c.storeContext(ctx)
-	defer cancel()
-	rec, err := c.connections.Get(sctx, projectID, id)
+	rec, err := c.record(ctx, projectID, id)
 	if err != nil {
-		return nil, storeError(err)
+		return nil, err
 	}
 	cr, err := open(c.keys, rec)
 	if err != nil {
