@@ -137,8 +137,8 @@ func BenchmarkValidate(b *testing.B) {
 }
 
 // BenchmarkCallback is connect's whole callback (state take, session decode, app lookup,
-// exchange through x/oauth2, connection save) beside x/oauth2's bare Exchange, both against
-// the same httptest token endpoint.
+// exchange through x/oauth2, connection lookup and save) beside x/oauth2's bare Exchange,
+// both against the same httptest token endpoint.
 func BenchmarkCallback(b *testing.B) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
@@ -161,21 +161,29 @@ func BenchmarkCallback(b *testing.B) {
 			b.Fatal(err)
 		}
 		ctx := context.Background()
-		// The flows are started before the clock runs; each consumer is new, so every
-		// callback creates a connection.
-		reqs := make([]*http.Request, b.N)
-		for i := range reqs {
-			a, err := c.AuthorizeURL(ctx, connect.OAuthConnectRequest{ProjectID: "proj", Provider: "local",
-				GroupRef: "g", ConsumerRef: fmt.Sprint("user-", i)})
-			if err != nil {
-				b.Fatal(err)
+		// Flows are started in batches while the clock is stopped. A hundred consumers take
+		// turns, so callbacks create and update connections in a store of steady size.
+		const batch = 256
+		reqs := make([]*http.Request, batch)
+		start := func(from int) {
+			for i := range reqs {
+				a, err := c.AuthorizeURL(ctx, connect.OAuthConnectRequest{ProjectID: "proj", Provider: "local",
+					GroupRef: "g", ConsumerRef: fmt.Sprint("user-", (from+i)%100)})
+				if err != nil {
+					b.Fatal(err)
+				}
+				reqs[i] = httptest.NewRequest(http.MethodGet, "/callbacks/v1/oauth?code=abc&state="+a.State, nil)
 			}
-			reqs[i] = httptest.NewRequest(http.MethodGet, "/callbacks/v1/oauth?code=abc&state="+a.State, nil)
 		}
 		b.ReportAllocs()
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
-			if _, err := c.Callback(ctx, reqs[i]); err != nil {
+			if i%batch == 0 {
+				b.StopTimer()
+				start(i)
+				b.StartTimer()
+			}
+			if _, err := c.Callback(ctx, reqs[i%batch]); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -107,56 +107,68 @@ func parseCallback(r *http.Request) (*callbackParams, error) {
 		return nil, malformed("the callback must be a GET")
 	}
 	raw := r.URL.RawQuery
-	if len(raw) > maxCallbackQuery {
-		return nil, malformed("the query is longer than 8 KiB")
-	}
-	if strings.Count(raw, "&") >= maxCallbackParams {
-		return nil, malformed("more than 50 parameters")
-	}
-	q, err := url.ParseQuery(raw)
-	if err != nil {
-		return nil, malformed("the query does not parse")
-	}
-	one := func(name string, max int) (string, error) {
-		v := q[name]
-		switch {
-		case len(v) == 0:
-			return "", nil
-		case len(v) > 1:
-			return "", fmt.Errorf("%s is given more than once", name)
-		case len(v[0]) > max && name == "error_description":
-			return v[0][:max], nil // read no further; cleaned and capped later
-		case len(v[0]) > max:
-			return "", fmt.Errorf("%s is longer than %d octets", name, max)
-		}
-		return v[0], nil
-	}
 	var p callbackParams
-	st, err := one("state", maxStateParam)
-	if err != nil {
-		return nil, invalidState(err.Error())
-	}
-	if st == "" {
-		return nil, invalidState("missing")
-	}
-	if err := state.CheckToken(st); err != nil {
-		return nil, invalidState("not a state token")
-	}
-	p.state = st
-	for _, f := range []struct {
+	fields := [...]struct {
 		name string
 		max  int
 		dst  *string
+		seen bool
 	}{
-		{"code", maxCode, &p.code},
-		{"iss", maxIss, &p.iss},
-		{"error", maxErrorCode, &p.errCode},
-		{"error_description", maxDescriptionIn, &p.errDescription},
-		{"error_uri", maxIss, &p.errURI},
-	} {
-		if *f.dst, err = one(f.name, f.max); err != nil {
-			return nil, malformed(err.Error())
+		{"state", maxStateParam, &p.state, false},
+		{"code", maxCode, &p.code, false},
+		{"iss", maxIss, &p.iss, false},
+		{"error", maxErrorCode, &p.errCode, false},
+		{"error_description", maxDescriptionIn, &p.errDescription, false},
+		{"error_uri", maxIss, &p.errURI, false},
+	}
+	// The query is read as net/url.ParseQuery reads it (";" and malformed escapes are
+	// errors), without building a map.
+	for n, rest := 0, raw; rest != ""; {
+		var pair string
+		pair, rest, _ = strings.Cut(rest, "&")
+		if n++; n > maxCallbackParams {
+			return nil, malformed("more than 50 parameters")
 		}
+		if pair == "" {
+			continue
+		}
+		if strings.IndexByte(pair, ';') >= 0 {
+			return nil, malformed("the query does not parse")
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		key, err1 := url.QueryUnescape(k)
+		value, err2 := url.QueryUnescape(v)
+		if err1 != nil || err2 != nil {
+			return nil, malformed("the query does not parse")
+		}
+		for i := range fields {
+			f := &fields[i]
+			if f.name != key {
+				continue
+			}
+			switch {
+			case f.seen && f.name == "state":
+				return nil, invalidState("state is given more than once")
+			case f.seen:
+				return nil, malformed(f.name + " is given more than once")
+			case len(value) > f.max && f.name == "error_description":
+				value = value[:f.max] // read no further; cleaned and capped later
+			case len(value) > f.max && f.name == "state":
+				return nil, invalidState("longer than 128 octets")
+			case len(value) > f.max:
+				return nil, malformed(fmt.Sprintf("%s is longer than %d octets", f.name, f.max))
+			}
+			*f.dst, f.seen = value, true
+		}
+	}
+	if len(raw) > maxCallbackQuery {
+		return nil, malformed("the query is longer than 8 KiB")
+	}
+	if p.state == "" {
+		return nil, invalidState("missing")
+	}
+	if err := state.CheckToken(p.state); err != nil {
+		return nil, invalidState("not a state token")
 	}
 	switch {
 	case p.code != "" && p.errCode != "":
@@ -299,13 +311,19 @@ func (c *Connector) Callback(ctx context.Context, r *http.Request, opts ...Callb
 		c.emit(ctx, EventConnectionError, s.ProjectID, s.Provider, nil, err)
 		return nil, err
 	}
-	md := ProviderMetadata{}
-	for k, v := range s.Metadata {
-		md[k] = MetadataValue{Value: v, Source: "input"}
+	var md ProviderMetadata
+	if len(s.Metadata)+len(prov.TokenMetadata) > 0 {
+		md = make(ProviderMetadata, len(s.Metadata)+len(prov.TokenMetadata))
+		for k, v := range s.Metadata {
+			md[k] = MetadataValue{Value: v, Source: "input"}
+		}
 	}
 	if err := readTokenMetadata(prov, tok, md); err != nil {
 		c.emit(ctx, EventConnectionError, s.ProjectID, s.Provider, nil, err)
 		return nil, err
+	}
+	if len(md) == 0 {
+		md = nil
 	}
 	conn := &Connection{
 		ProjectID:            s.ProjectID,

@@ -253,11 +253,14 @@ func (s *MemoryConnectionStore) Put(ctx context.Context, rec *ConnectionRecord) 
 	}
 	stored := rec.Clone()
 	stored.Version++
-	if ok {
+	reindex := !ok || ownerOf(&old.Connection) != ownerOf(&stored.Connection)
+	if ok && reindex {
 		s.index(old, false)
 	}
 	s.records[rec.Connection.ID] = stored
-	s.index(stored, true)
+	if reindex {
+		s.index(stored, true)
+	}
 	rec.Version = stored.Version
 	return nil
 }

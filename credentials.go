@@ -1,9 +1,11 @@
 package connect
 
 import (
-	"encoding/json"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -14,21 +16,105 @@ import (
 // credentials are a connection's secrets. They never leave this package except sealed in a
 // ConnectionRecord, or as a token through TokenSource.
 type credentials struct {
-	AccessToken  string            `json:"accessToken,omitempty"`
-	RefreshToken string            `json:"refreshToken,omitempty"`
-	TokenType    string            `json:"tokenType,omitempty"`
-	Expiry       time.Time         `json:"expiry,omitzero"`
-	ObtainedAt   time.Time         `json:"obtainedAt,omitzero"`
-	APIKey       string            `json:"apiKey,omitempty"`
-	Username     string            `json:"username,omitempty"` // basic auth
-	Password     string            `json:"password,omitempty"` // basic auth only; never a password grant's
-	Custom       map[string]string `json:"custom,omitempty"`
-	ClientID     string            `json:"clientId,omitempty"` // client credentials and password grants
-	ClientSecret string            `json:"clientSecret,omitempty"`
-	Scopes       []string          `json:"scopes,omitempty"` // asked for again by client credentials
+	AccessToken  string
+	RefreshToken string
+	TokenType    string
+	Expiry       time.Time
+	ObtainedAt   time.Time
+	APIKey       string
+	Username     string // basic auth
+	Password     string // basic auth only; never a password grant's
+	Custom       map[string]string
+	ClientID     string // client credentials and password grants
+	ClientSecret string
+	Scopes       []string // asked for again by client credentials
 	// TokenURL is the token endpoint fixed when the connection was made: refreshes go
 	// there, never to an endpoint resolved again later.
-	TokenURL string `json:"tokenUrl,omitempty"`
+	TokenURL string
+}
+
+// credentialsVersion is the first byte of encoded credentials: the version of the format.
+const credentialsVersion = 1
+
+// strings lists the string fields in their encoded order.
+func (c *credentials) strings() [9]*string {
+	return [9]*string{
+		&c.AccessToken, &c.RefreshToken, &c.TokenType, &c.APIKey, &c.Username, &c.Password,
+		&c.ClientID, &c.ClientSecret, &c.TokenURL,
+	}
+}
+
+// encode writes the credentials as the session record is written: the version byte, the
+// strings, the custom fields (keys sorted) and the scopes, then the two times (a zero time
+// as 0).
+func (c *credentials) encode() []byte {
+	n := 1 + 4*binary.MaxVarintLen64
+	for _, f := range c.strings() {
+		n += len(*f) + binary.MaxVarintLen32
+	}
+	for k, v := range c.Custom {
+		n += len(k) + len(v) + 2*binary.MaxVarintLen32
+	}
+	for _, s := range c.Scopes {
+		n += len(s) + binary.MaxVarintLen32
+	}
+	b := make([]byte, 0, n)
+	b = append(b, credentialsVersion)
+	for _, f := range c.strings() {
+		b = appendString(b, *f)
+	}
+	b = binary.AppendUvarint(b, uint64(len(c.Custom)))
+	for _, k := range slices.Sorted(maps.Keys(c.Custom)) {
+		b = appendString(b, k)
+		b = appendString(b, c.Custom[k])
+	}
+	b = binary.AppendUvarint(b, uint64(len(c.Scopes)))
+	for _, s := range c.Scopes {
+		b = appendString(b, s)
+	}
+	b = appendTime(b, c.Expiry)
+	return appendTime(b, c.ObtainedAt)
+}
+
+func appendTime(b []byte, t time.Time) []byte {
+	if t.IsZero() {
+		return binary.AppendVarint(b, 0)
+	}
+	return binary.AppendVarint(b, t.UnixNano())
+}
+
+// decodeCredentials reads what encode wrote.
+func decodeCredentials(b []byte) (*credentials, error) {
+	if len(b) == 0 || b[0] != credentialsVersion {
+		return nil, errCredentials
+	}
+	d := decoder{b: string(b[1:])}
+	var c credentials
+	for _, f := range c.strings() {
+		*f = d.string()
+	}
+	if n := d.count(); n > 0 {
+		c.Custom = make(map[string]string, n)
+		for range n {
+			k := d.string()
+			c.Custom[k] = d.string()
+		}
+	}
+	if n := d.count(); n > 0 {
+		c.Scopes = make([]string, n)
+		for i := range c.Scopes {
+			c.Scopes[i] = d.string()
+		}
+	}
+	for _, t := range []*time.Time{&c.Expiry, &c.ObtainedAt} {
+		if *t = d.time(); t.Equal(time.Unix(0, 0)) {
+			*t = time.Time{}
+		}
+	}
+	if d.err || len(d.b) != 0 {
+		return nil, errCredentials
+	}
+	return &c, nil
 }
 
 // token returns the credentials as an oauth2.Token.
@@ -54,10 +140,7 @@ func credentialsAAD(c *Connection) []byte {
 
 // seal encodes and, with a keyring, encrypts the credentials of conn.
 func seal(keys *keyring.Keyring, conn *Connection, cr *credentials) ([]byte, error) {
-	plain, err := json.Marshal(cr)
-	if err != nil {
-		return nil, fmt.Errorf("connect: encoding credentials: %w", err)
-	}
+	plain := cr.encode()
 	if keys == nil {
 		return append([]byte{credentialsPlain}, plain...), nil
 	}
@@ -91,11 +174,7 @@ func open(keys *keyring.Keyring, rec *ConnectionRecord) (*credentials, error) {
 	default:
 		return nil, fmt.Errorf("%w: they are not encrypted but a keyring is configured", errCredentials)
 	}
-	var cr credentials
-	if err := json.Unmarshal(plain, &cr); err != nil {
-		return nil, errCredentials
-	}
-	return &cr, nil
+	return decodeCredentials(plain)
 }
 
 // needsReseal reports whether sealed credentials were sealed with a key other than the

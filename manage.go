@@ -74,7 +74,7 @@ func (c *Connector) upsert(ctx context.Context, conn *Connection, cr *credential
 			t = EventConnectionCreated
 		}
 		c.emit(ctx, t, conn.ProjectID, conn.Provider, &rec.Connection, nil)
-		return rec.Connection.clone(), nil
+		return &rec.Connection, nil // the store keeps a copy of its own
 	}
 	return nil, fmt.Errorf("%w: saving the connection kept losing to concurrent updates", ErrConflict)
 }

@@ -96,7 +96,8 @@ func unmarshalSession(b []byte) (*session, error) {
 	if len(b) == 0 || b[0] != sessionVersion {
 		return nil, fmt.Errorf("%w: unknown version", errSessionRecord)
 	}
-	d := decoder{b: b[1:]}
+	// One string holds the record; the fields are substrings of it.
+	d := decoder{b: string(b[1:])}
 	var s session
 	for _, f := range s.strings() {
 		*f = d.string()
@@ -114,8 +115,8 @@ func unmarshalSession(b []byte) (*session, error) {
 			s.Scopes[i] = d.string()
 		}
 	}
-	if h := d.bytes(); len(h) > 0 {
-		s.BindingHash = h
+	if h := d.string(); len(h) > 0 {
+		s.BindingHash = []byte(h)
 	}
 	s.CreatedAt = d.time()
 	s.ExpiresAt = d.time()
@@ -127,48 +128,58 @@ func unmarshalSession(b []byte) (*session, error) {
 
 // decoder reads a session record; after the first error every read returns a zero value.
 type decoder struct {
-	b   []byte
+	b   string
 	err bool
 }
 
+func (d *decoder) fail() { d.err, d.b = true, "" }
+
 func (d *decoder) uvarint() uint64 {
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.err, d.b = true, nil
-		return 0
+	var v uint64
+	for i := 0; i < len(d.b) && i < binary.MaxVarintLen64; i++ {
+		c := d.b[i]
+		if c < 0x80 {
+			if i == binary.MaxVarintLen64-1 && c > 1 {
+				break // overflows 64 bits
+			}
+			d.b = d.b[i+1:]
+			return v | uint64(c)<<(7*i)
+		}
+		v |= uint64(c&0x7f) << (7 * i)
 	}
-	d.b = d.b[n:]
-	return v
+	d.fail()
+	return 0
 }
 
 // count reads a list length, which can be no more than the bytes left.
 func (d *decoder) count() int {
 	v := d.uvarint()
 	if v > uint64(len(d.b)) {
-		d.err, d.b = true, nil
+		d.fail()
 		return 0
 	}
 	return int(v)
 }
 
-func (d *decoder) bytes() []byte {
+func (d *decoder) string() string {
 	n := d.count()
-	if d.err || n == 0 {
-		return nil
+	if d.err {
+		return ""
 	}
-	v := d.b[:n:n]
+	v := d.b[:n]
 	d.b = d.b[n:]
 	return v
 }
 
-func (d *decoder) string() string { return string(d.bytes()) }
-
 func (d *decoder) time() time.Time {
-	v, n := binary.Varint(d.b)
-	if n <= 0 {
-		d.err, d.b = true, nil
+	u := d.uvarint()
+	if d.err {
 		return time.Time{}
 	}
-	d.b = d.b[n:]
+	// Varint (zig-zag) encoding, as binary.AppendVarint writes it.
+	v := int64(u >> 1)
+	if u&1 != 0 {
+		v = ^v
+	}
 	return time.Unix(0, v).UTC()
 }

@@ -68,3 +68,47 @@ func FuzzUnmarshalSession(f *testing.F) {
 		}
 	})
 }
+
+func TestCredentialsRoundTrip(t *testing.T) {
+	for _, c := range []*credentials{
+		{},
+		{AccessToken: "at", RefreshToken: "rt", TokenType: "Bearer", Expiry: time.Unix(1000, 5).UTC(), ObtainedAt: time.Unix(900, 0).UTC(),
+			APIKey: "k", Username: "u", Password: "p", Custom: map[string]string{"b": "2", "a": "1"},
+			ClientID: "id", ClientSecret: "s", Scopes: []string{"x", "y"}, TokenURL: "https://a.example/token"},
+	} {
+		got, err := decodeCredentials(c.encode())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(c, got); diff != "" {
+			t.Errorf("round trip (-want +got):\n%s", diff)
+		}
+	}
+	good := (&credentials{AccessToken: "at"}).encode()
+	for name, b := range map[string][]byte{
+		"empty": nil, "other version": append([]byte{9}, good[1:]...), "truncated": good[:len(good)-1],
+		"trailing": append(bytes.Clone(good), 0),
+	} {
+		if _, err := decodeCredentials(b); err == nil {
+			t.Errorf("%s: decodeCredentials succeeded", name)
+		}
+	}
+}
+
+func FuzzDecodeCredentials(f *testing.F) {
+	f.Add((&credentials{AccessToken: "at", Custom: map[string]string{"a": "1"}, Scopes: []string{"s"}}).encode())
+	f.Add([]byte{credentialsVersion})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := decodeCredentials(b)
+		if err != nil {
+			return
+		}
+		again, err := decodeCredentials(c.encode())
+		if err != nil {
+			t.Fatalf("re-encoded credentials do not decode: %v", err)
+		}
+		if diff := cmp.Diff(c, again); diff != "" {
+			t.Fatalf("re-encoding changed the credentials (-first +second):\n%s", diff)
+		}
+	})
+}
