@@ -47,8 +47,11 @@ func (c *credentials) strings() [9]*string {
 // encode writes the credentials as the session record is written: the version byte, the
 // strings, the custom fields (keys sorted) and the scopes, then the two times (a zero time
 // as 0).
-func (c *credentials) encode() []byte {
-	n := 1 + 4*binary.MaxVarintLen64
+func (c *credentials) encode() []byte { return c.appendTo(nil) }
+
+// appendTo appends the encoded credentials to b.
+func (c *credentials) appendTo(b []byte) []byte {
+	n := len(b) + 1 + 4*binary.MaxVarintLen64
 	for _, f := range c.strings() {
 		n += len(*f) + binary.MaxVarintLen32
 	}
@@ -58,7 +61,7 @@ func (c *credentials) encode() []byte {
 	for _, s := range c.Scopes {
 		n += len(s) + binary.MaxVarintLen32
 	}
-	b := make([]byte, 0, n)
+	b = slices.Grow(b, n-len(b))
 	b = append(b, credentialsVersion)
 	for _, f := range c.strings() {
 		b = appendString(b, *f)
@@ -140,10 +143,10 @@ func credentialsAAD(c *Connection) []byte {
 
 // seal encodes and, with a keyring, encrypts the credentials of conn.
 func seal(keys *keyring.Keyring, conn *Connection, cr *credentials) ([]byte, error) {
-	plain := cr.encode()
 	if keys == nil {
-		return append([]byte{credentialsPlain}, plain...), nil
+		return cr.appendTo([]byte{credentialsPlain}), nil
 	}
+	plain := cr.encode()
 	sealed, err := keys.Seal(plain, credentialsAAD(conn))
 	clear(plain)
 	if err != nil {
