@@ -161,9 +161,10 @@ func BenchmarkCallback(b *testing.B) {
 			b.Fatal(err)
 		}
 		ctx := context.Background()
-		// Flows are started in batches while the clock is stopped. A hundred consumers take
-		// turns, so callbacks create and update connections in a store of steady size.
-		const batch = 256
+		// Flows are started in large batches while the clock is stopped (stopping it is not
+		// free, so not often). A hundred consumers take turns, so callbacks create and update
+		// connections in a store of steady size.
+		const batch = 4096
 		reqs := make([]*http.Request, batch)
 		start := func(from int) {
 			for i := range reqs {
