@@ -296,3 +296,20 @@ func connections(t *testing.T, e *env) int {
 	}
 	return len(recs)
 }
+
+// Two flows of one user keep their own verifiers: completing B and then A works, since each
+// code is redeemed with the verifier of the flow it belongs to (SECURITY.md item 10).
+func TestParallelFlowsOfOneUser(t *testing.T) {
+	e := newEnv(t)
+	_, cbA := e.authorize(t, "user-1", true)
+	_, cbB := e.authorize(t, "user-1", true)
+	if _, err := e.c.Callback(context.Background(), cbB); err != nil {
+		t.Fatalf("flow B: %v", err)
+	}
+	if _, err := e.c.Callback(context.Background(), cbA); err != nil {
+		t.Fatalf("flow A after B: %v", err)
+	}
+	if n := connections(t, e); n != 1 {
+		t.Errorf("%d connections, want 1 (the second flow updates the first's connection)", n)
+	}
+}
