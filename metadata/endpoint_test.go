@@ -82,3 +82,22 @@ func FuzzParseEndpoint(f *testing.F) {
 		}
 	})
 }
+
+func TestParseTemplateChecksEveryEnumHost(t *testing.T) {
+	inputs := []metadata.Input{{Name: "dc", Kind: metadata.Enum, Values: []string{"com", "eu", "evil.example"}}}
+	for i := range inputs {
+		if err := inputs[i].Compile(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := metadata.ParseTemplate("https://accounts.zoho.{{dc}}/oauth/v2/auth", inputs,
+		metadata.Hosts{"accounts.zoho.com", "accounts.zoho.eu"})
+	if err == nil {
+		t.Fatal("a template whose enum value renders off the allowed hosts parsed")
+	}
+	inputs[0].Values = inputs[0].Values[:2]
+	if _, err := metadata.ParseTemplate("https://accounts.zoho.{{dc}}/oauth/v2/auth", inputs,
+		metadata.Hosts{"accounts.zoho.com", "accounts.zoho.eu"}); err != nil {
+		t.Errorf("ParseTemplate: %v", err)
+	}
+}

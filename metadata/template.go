@@ -3,12 +3,13 @@ package metadata
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"strings"
 )
 
-// Values maps input names to values, as a request gives them or as [Inputs.Resolve] returns
+// Values maps input names to values, as a request gives them or as a provider's Resolve returns
 // them in canonical form.
 type Values map[string]string
 
@@ -171,6 +172,20 @@ func ParseTemplate(s string, inputs []Input, hosts Hosts) (*Template, error) {
 		return nil, fmt.Errorf("metadata: template %q: host %s is not among the allowed hosts", s, u.Hostname())
 	}
 	t.hosts = hosts
+	// Every value of an enum input is known: each must render to an allowed host.
+	for _, p := range t.parts {
+		if p.input == nil || p.input.Kind != Enum {
+			continue
+		}
+		for _, v := range p.input.Values {
+			values := make(Values, len(sample))
+			maps.Copy(values, sample)
+			values[p.input.Name] = v
+			if _, err := t.Render(values); err != nil {
+				return nil, fmt.Errorf("metadata: template %q: enum value %q of input %s: %w", s, v, p.input.Name, err)
+			}
+		}
+	}
 	return t, nil
 }
 

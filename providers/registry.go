@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"reflect"
 	"slices"
+	"strings"
 	"sync"
 )
 
@@ -44,7 +46,19 @@ type catalogFile struct {
 // catalog) into a new registry. Unknown fields, a provider that fails [Provider.Prepare] and
 // a name given twice are errors.
 func Load(r io.Reader) (*Registry, error) {
-	dec := json.NewDecoder(r)
+	data, err := io.ReadAll(io.LimitReader(r, maxCatalog+1))
+	if err != nil {
+		return nil, fmt.Errorf("providers: catalog: %w", err)
+	}
+	if len(data) > maxCatalog {
+		return nil, fmt.Errorf("providers: catalog: larger than %d bytes", maxCatalog)
+	}
+	// encoding/json matches field names without regard to case; a catalog must spell them
+	// exactly, so that a misspelt rule is an error rather than silently applied.
+	if err := checkKeys(data, reflect.TypeFor[catalogFile](), "catalog"); err != nil {
+		return nil, fmt.Errorf("providers: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var f *catalogFile // nil after a JSON null, which is not a catalog object
 	if err := dec.Decode(&f); err != nil {
@@ -71,6 +85,51 @@ func Load(r io.Reader) (*Registry, error) {
 		}
 	}
 	return reg, nil
+}
+
+// maxCatalog bounds the size of a catalog file.
+const maxCatalog = 32 << 20
+
+// checkKeys reports the first object key in data that is not exactly the JSON name of a
+// field of t (for structs, and through slices and pointers of them).
+func checkKeys(data []byte, t reflect.Type, path string) error {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Slice:
+		var items []json.RawMessage
+		if t.Elem().Kind() == reflect.Uint8 || json.Unmarshal(data, &items) != nil {
+			return nil // not a list of objects, or a type error the decoder reports
+		}
+		for i, item := range items {
+			if err := checkKeys(item, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+	case reflect.Struct:
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(data, &obj) != nil {
+			return nil
+		}
+		fields := map[string]reflect.Type{}
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); f.IsExported() && name != "" && name != "-" {
+				fields[name] = f.Type
+			}
+		}
+		for k, v := range obj {
+			ft, ok := fields[k]
+			if !ok {
+				return fmt.Errorf("%s: unknown field %q (names are case-sensitive)", path, k)
+			}
+			if err := checkKeys(v, ft, path+"."+k); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // Register checks p with [Provider.Prepare] and adds it, replacing any provider of the same

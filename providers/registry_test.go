@@ -283,3 +283,16 @@ func TestDefaultDistinct(t *testing.T) {
 		t.Errorf("a provider registered into one Default registry shows in a new one")
 	}
 }
+
+func TestLoadRefusesMisspeltFieldNames(t *testing.T) {
+	for _, catalog := range []string{
+		`{"providers": [{"name": "a", "authUrl": "https://a.example/auth", "tokenURL": "https://a.example/token"}]}`,
+		`{"Providers": []}`,
+		`{"providers": [{"name": "a", "authURL": "https://a.example/auth", "tokenURL": "https://a.example/token", "refresh": {"By": "none"}}]}`,
+		`{"providers": [{"name": "a", "authURL": "https://a.example/auth", "tokenURL": "https://a.example/token", "inputs": [{"Name": "workspace"}]}]}`,
+	} {
+		if _, err := providers.Load(strings.NewReader(catalog)); err == nil || !strings.Contains(err.Error(), "case-sensitive") {
+			t.Errorf("Load(%s) = %v, want an error about a misspelt field", catalog, err)
+		}
+	}
+}
