@@ -2,10 +2,11 @@ package providers
 
 import (
 	"bytes"
-	_ "embed"
+	"embed"
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"reflect"
 	"slices"
 	"strings"
@@ -23,18 +24,41 @@ type Registry struct {
 // NewRegistry returns an empty registry.
 func NewRegistry() *Registry { return &Registry{byName: map[string]*Provider{}} }
 
-//go:embed catalog.json
-var catalog []byte
+// catalogFiles are the embedded catalog: JSON files in the format [Load] reads, one per group
+// of providers.
+//
+//go:embed catalog/*.json
+var catalogFiles embed.FS
 
 // Default returns a new registry holding the catalog embedded in this package. Each call
 // returns a registry of its own, so changes to one are never seen by another.
 func Default() *Registry {
-	r, err := Load(bytes.NewReader(catalog))
+	r, err := defaultCatalog()
 	if err != nil {
 		// The catalog is checked by this package's tests; a failure here is a build defect.
 		panic(err)
 	}
 	return r
+}
+
+// defaultCatalog loads every embedded catalog file, in name order; a provider given in two
+// files is an error.
+func defaultCatalog() (*Registry, error) {
+	files, err := fs.Glob(catalogFiles, "catalog/*.json")
+	if err != nil {
+		return nil, err
+	}
+	reg := NewRegistry()
+	for _, name := range files {
+		data, err := catalogFiles.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		if err := reg.load(bytes.NewReader(data), false); err != nil {
+			return nil, fmt.Errorf("%w (in %s)", err, name)
+		}
+	}
+	return reg, nil
 }
 
 // catalogFile is the format of a catalog file: a JSON object with the list of providers.
@@ -46,45 +70,74 @@ type catalogFile struct {
 // catalog) into a new registry. Unknown fields, a provider that fails [Provider.Prepare] and
 // a name given twice are errors.
 func Load(r io.Reader) (*Registry, error) {
-	data, err := io.ReadAll(io.LimitReader(r, maxCatalog+1))
+	reg := NewRegistry()
+	if err := reg.load(r, false); err != nil {
+		return nil, err
+	}
+	return reg, nil
+}
+
+// LoadFile reads a catalog file in the format [Load] reads into r, checked the same way; its
+// providers replace those of the same name, so a file can extend or override the built-in
+// catalog. On any error r is left unchanged.
+func (r *Registry) LoadFile(rd io.Reader) error {
+	staged, err := Load(rd)
 	if err != nil {
-		return nil, fmt.Errorf("providers: catalog: %w", err)
+		return err
+	}
+	staged.mu.RLock()
+	defer staged.mu.RUnlock()
+	for _, name := range staged.names {
+		r.add(staged.byName[name])
+	}
+	return nil
+}
+
+// load reads a catalog file into r; a name r already holds is an error unless replace.
+func (r *Registry) load(rd io.Reader, replace bool) error {
+	data, err := io.ReadAll(io.LimitReader(rd, maxCatalog+1))
+	if err != nil {
+		return fmt.Errorf("providers: catalog: %w", err)
 	}
 	if len(data) > maxCatalog {
-		return nil, fmt.Errorf("providers: catalog: larger than %d bytes", maxCatalog)
+		return fmt.Errorf("providers: catalog: larger than %d bytes", maxCatalog)
 	}
 	// encoding/json matches field names without regard to case; a catalog must spell them
 	// exactly, so that a misspelt rule is an error rather than silently applied.
 	if err := checkKeys(data, reflect.TypeFor[catalogFile](), "catalog"); err != nil {
-		return nil, fmt.Errorf("providers: %w", err)
+		return fmt.Errorf("providers: %w", err)
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var f *catalogFile // nil after a JSON null, which is not a catalog object
 	if err := dec.Decode(&f); err != nil {
-		return nil, fmt.Errorf("providers: catalog: %w", err)
+		return fmt.Errorf("providers: catalog: %w", err)
 	}
 	if f == nil {
-		return nil, fmt.Errorf("providers: catalog: null, want an object")
+		return fmt.Errorf("providers: catalog: null, want an object")
 	}
 	// Decoder.More reports false before a stray "}" or "]", so read the next token instead:
 	// only the end of the input may follow the catalog object.
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("providers: catalog: data after the catalog object")
+		return fmt.Errorf("providers: catalog: data after the catalog object")
 	}
-	reg := NewRegistry()
+	seen := map[string]bool{}
 	for _, p := range f.Providers {
 		if p == nil {
-			return nil, fmt.Errorf("providers: catalog: null provider")
+			return fmt.Errorf("providers: catalog: null provider")
 		}
-		if _, dup := reg.byName[p.Name]; dup {
-			return nil, fmt.Errorf("providers: catalog: %s given twice", p.Name)
+		if _, dup := r.Lookup(p.Name); seen[p.Name] || dup && !replace {
+			return fmt.Errorf("providers: catalog: %s given twice", p.Name)
 		}
-		if err := reg.Register(p); err != nil {
-			return nil, err
+		seen[p.Name] = true
+		if err := p.Prepare(); err != nil {
+			return err
 		}
 	}
-	return reg, nil
+	for _, p := range f.Providers {
+		r.add(p)
+	}
+	return nil
 }
 
 // maxCatalog bounds the size of a catalog file.
@@ -141,6 +194,12 @@ func (r *Registry) Register(p *Provider) error {
 	if err := p.Prepare(); err != nil {
 		return err
 	}
+	r.add(p)
+	return nil
+}
+
+// add puts a prepared provider in the registry.
+func (r *Registry) add(p *Provider) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if _, ok := r.byName[p.Name]; !ok {
@@ -148,7 +207,6 @@ func (r *Registry) Register(p *Provider) error {
 		r.names = slices.Insert(r.names, i, p.Name)
 	}
 	r.byName[p.Name] = p
-	return nil
 }
 
 // Lookup returns the provider registered under name.
