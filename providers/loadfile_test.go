@@ -54,3 +54,18 @@ func TestLoadFileChangesNothingOnError(t *testing.T) {
 		t.Errorf("a failed LoadFile replaced github")
 	}
 }
+
+func TestDefaultProvidersAreCopies(t *testing.T) {
+	a, b := providers.Default(), providers.Default()
+	pa, _ := a.Lookup("atlassian") // has fixed authorize params
+	pb, _ := b.Lookup("atlassian")
+	if pa == pb {
+		t.Fatal("two Default registries share a provider")
+	}
+	pa.AuthParams["x"] = "y"
+	pa.DefaultScopes = append(pa.DefaultScopes, "changed")
+	pa.Inputs = append(pa.Inputs, pa.Inputs...)
+	if _, ok := pb.AuthParams["x"]; ok || len(pb.DefaultScopes) == len(pa.DefaultScopes) {
+		t.Errorf("a change to one Default's provider shows in another's: %v %v", pb.AuthParams, pb.DefaultScopes)
+	}
+}

@@ -7,6 +7,7 @@ package providers
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
 	"regexp"
 	"slices"
@@ -165,6 +166,23 @@ func Reserved(param string) bool {
 		}
 	}
 	return false
+}
+
+// clone returns a copy of a prepared provider whose slices and maps are its own; the parsed
+// templates, which nothing changes, are shared.
+func (p *Provider) clone() *Provider {
+	c := *p
+	c.Hosts = slices.Clone(p.Hosts)
+	c.Inputs = slices.Clone(p.Inputs)
+	for i := range c.Inputs {
+		c.Inputs[i].Values = slices.Clone(p.Inputs[i].Values)
+	}
+	c.DefaultScopes = slices.Clone(p.DefaultScopes)
+	c.AuthParams = maps.Clone(p.AuthParams)
+	c.TokenMetadata = slices.Clone(p.TokenMetadata)
+	c.AuthKinds = slices.Clone(p.AuthKinds)
+	c.CustomAuth = slices.Clone(p.CustomAuth)
+	return &c
 }
 
 // Prepare checks the provider and makes it ready for use; [Registry.Register] calls it. It

@@ -33,13 +33,24 @@ var catalogFiles embed.FS
 // Default returns a new registry holding the catalog embedded in this package. Each call
 // returns a registry of its own, so changes to one are never seen by another.
 func Default() *Registry {
-	r, err := defaultCatalog()
+	base, err := builtin()
 	if err != nil {
 		// The catalog is checked by this package's tests; a failure here is a build defect.
 		panic(err)
 	}
+	base.mu.RLock()
+	defer base.mu.RUnlock()
+	r := &Registry{byName: make(map[string]*Provider, len(base.byName)), names: slices.Clone(base.names)}
+	for name, p := range base.byName {
+		r.byName[name] = p.clone()
+	}
 	return r
 }
+
+// builtin is the embedded catalog, read and checked once per process. Its providers are
+// never handed out: Default gives copies, so that nothing a caller does reaches another
+// registry.
+var builtin = sync.OnceValues(defaultCatalog)
 
 // defaultCatalog loads every embedded catalog file, in name order; a provider given in two
 // files is an error.
