@@ -71,6 +71,9 @@ type Input struct {
 	Optional bool `json:"optional,omitempty"`
 	// Default is the value used when an optional input is absent.
 	Default string `json:"default,omitempty"`
+	// Example is a valid value, shown on the catalog page and used by the catalog's tests;
+	// it is checked against the input's rule when the input is compiled.
+	Example string `json:"example,omitempty"`
 	// UnderscoreToHyphen rewrites "_" as "-" before a host kind is checked, for providers that
 	// write identifiers such as NetSuite's 1234567_SB1 as 1234567-sb1 in hostnames.
 	UnderscoreToHyphen bool `json:"underscoreToHyphen,omitempty"`
@@ -113,6 +116,11 @@ func (in *Input) Compile() error {
 			return fmt.Errorf("metadata: input %s: pattern: %w", in.Name, err)
 		}
 		in.pattern = re
+	}
+	if in.Example != "" {
+		if _, err := in.Normalize(in.Example); err != nil {
+			return fmt.Errorf("metadata: input %s: example: %w", in.Name, err)
+		}
 	}
 	if in.Default != "" {
 		if !in.Optional {
