@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"regexp/syntax"
 	"strings"
 	"unicode/utf8"
 )
@@ -78,7 +79,8 @@ type Input struct {
 	// write identifiers such as NetSuite's 1234567_SB1 as 1234567-sb1 in hostnames.
 	UnderscoreToHyphen bool `json:"underscoreToHyphen,omitempty"`
 
-	pattern *regexp.Regexp
+	pattern     *regexp.Regexp
+	patternFrom string // the Pattern that pattern was compiled from
 }
 
 // Compile checks the input's declaration and prepares its pattern. It must be called (a
@@ -104,18 +106,22 @@ func (in *Input) Compile() error {
 	default:
 		return fmt.Errorf("metadata: input %s: unknown kind %q", in.Name, in.Kind)
 	}
-	in.pattern = nil
-	if in.Pattern != "" {
-		// Compile the pattern alone first: one such as `a)|(b` would otherwise break out of
+	switch {
+	case in.Pattern == "":
+		in.pattern, in.patternFrom = nil, ""
+	case in.pattern != nil && in.patternFrom == in.Pattern:
+		// Compiled already (a copy of a compiled input): the regexp is immutable.
+	default:
+		// Parse the pattern alone first: one such as `a)|(b` would otherwise break out of
 		// the anchoring group.
-		if _, err := regexp.Compile(in.Pattern); err != nil {
+		if _, err := syntax.Parse(in.Pattern, syntax.Perl); err != nil {
 			return fmt.Errorf("metadata: input %s: pattern: %w", in.Name, err)
 		}
 		re, err := regexp.Compile(`^(?:` + in.Pattern + `)$`)
 		if err != nil {
 			return fmt.Errorf("metadata: input %s: pattern: %w", in.Name, err)
 		}
-		in.pattern = re
+		in.pattern, in.patternFrom = re, in.Pattern
 	}
 	if in.Example != "" {
 		if _, err := in.Normalize(in.Example); err != nil {
