@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 
 	"github.com/connectkit/connect"
+	"github.com/connectkit/connect/providers"
 )
 
 // The pure builder: seed 002's semantics, no I/O.
@@ -97,4 +100,45 @@ func ExampleConnector_AuthorizeURL() {
 	// prompt=login
 	// code_challenge_method=S256
 	// state is the token: true
+}
+
+// The whole flow against a provider's token endpoint (here an httptest server): start, let the
+// provider redirect back, complete the callback, and get a token that refreshes itself.
+func ExampleConnector_Callback() {
+	provider := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"access_token":"at-1","refresh_token":"rt-1","token_type":"Bearer","expires_in":3600}`)
+	}))
+	defer provider.Close()
+
+	reg := providers.NewRegistry()
+	_ = reg.Register(&providers.Provider{Name: "example", AuthURL: provider.URL + "/authorize", TokenURL: provider.URL + "/token"})
+	c, _ := connect.New(connect.Config{
+		Providers:   reg,
+		Apps:        connect.NewMemoryAppStore(connect.ProviderApp{ID: "app-1", ProjectID: "proj", Provider: "example", ClientID: "id", ClientSecret: "secret"}),
+		RedirectURL: "https://api.example.com/callbacks/v1/oauth",
+	})
+	ctx := context.Background()
+	a, _ := c.AuthorizeURL(ctx, connect.OAuthConnectRequest{ProjectID: "proj", Provider: "example", GroupRef: "g", ConsumerRef: "u"})
+
+	// The user consents; the provider redirects back with a code and the state.
+	r := httptest.NewRequest(http.MethodGet, "https://api.example.com/callbacks/v1/oauth?code=abc&state="+a.State, nil)
+	conn, err := c.Callback(ctx, r)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(conn.Provider, conn.Status, conn.AuthScheme)
+
+	// A replay of the same redirect is refused.
+	_, err = c.Callback(ctx, httptest.NewRequest(http.MethodGet, r.URL.String(), nil))
+	fmt.Println(errors.Is(err, connect.ErrStateNotFound))
+
+	ts, _ := c.TokenSource(ctx, conn.ID)
+	tok, _ := ts.Token()
+	fmt.Println(tok.AccessToken)
+	// Output:
+	// example working oauth2/authorizationCode
+	// true
+	// at-1
 }
