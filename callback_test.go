@@ -766,3 +766,39 @@ func TestCallbackStoreFailuresFailClosed(t *testing.T) {
 		t.Errorf("Callback with a stale record = %v, want ErrStateExpired", err)
 	}
 }
+
+// Two first-time flows of one consumer that complete at once make one connection, not two.
+func TestCallbackConcurrentFirstConnections(t *testing.T) {
+	f := newCallbackFixture(t)
+	// Every callback looks for an existing connection before any of them saves one.
+	slow := slowList{f.conns}
+	f.fixture = newFixture(t, func(c *connect.Config) {
+		c.Providers, c.Apps, c.Connections = f.c2Registry(t), f.appsWithAcme(t), slow
+	})
+	var states []string
+	for range 20 {
+		states = append(states, f.begin(t).State)
+	}
+	var wg sync.WaitGroup
+	for _, st := range states {
+		wg.Go(func() {
+			if _, err := f.c.Callback(context.Background(), callbackRequest("code=c&state="+st)); err != nil {
+				t.Errorf("Callback: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if n := len(f.stored(t)); n != 1 {
+		t.Errorf("%d connections for one consumer, want 1", n)
+	}
+}
+
+// slowList is a connection store whose List takes a while, so that concurrent callers all
+// list before any of them puts.
+type slowList struct{ *connect.MemoryConnectionStore }
+
+func (s slowList) List(ctx context.Context, projectID string, f connect.ConnectionFilter) ([]*connect.ConnectionRecord, error) {
+	recs, err := s.MemoryConnectionStore.List(ctx, projectID, f)
+	time.Sleep(50 * time.Millisecond) // the answer is read, then late
+	return recs, err
+}

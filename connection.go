@@ -162,7 +162,9 @@ var (
 // safe for concurrent use.
 type ConnectionStore interface {
 	// Put saves rec, comparing versions: a rec.Version of 0 creates the record and fails
-	// with ErrConflict if its id exists in any project; otherwise the stored record must
+	// with ErrConflict if its id exists in any project, or if the project already has a
+	// connection with the same provider, group ref, consumer ref and workspace (a unique key:
+	// one connection per identity); otherwise the stored record must
 	// have the same project and rec.Version, or Put fails with ErrConflict (or
 	// ErrConnectionNotFound when there is none). On success the stored version is
 	// rec.Version+1 and Put sets rec.Version to it. The store keeps its own copy of rec.
@@ -246,6 +248,8 @@ func (s *MemoryConnectionStore) Put(ctx context.Context, rec *ConnectionRecord) 
 	switch {
 	case rec.Version == 0 && ok:
 		return fmt.Errorf("%w: connection %s exists", ErrConflict, rec.Connection.ID)
+	case rec.Version == 0 && s.sameIdentityLocked(&rec.Connection):
+		return fmt.Errorf("%w: the consumer already has this connection", ErrConflict)
 	case rec.Version != 0 && (!ok || old.Connection.ProjectID != rec.Connection.ProjectID):
 		return ErrConnectionNotFound
 	case rec.Version != 0 && old.Version != rec.Version:
@@ -263,6 +267,18 @@ func (s *MemoryConnectionStore) Put(ctx context.Context, rec *ConnectionRecord) 
 	}
 	rec.Version = stored.Version
 	return nil
+}
+
+// sameIdentityLocked reports whether another record has c's project, provider, group,
+// consumer and workspace; s.mu must be held.
+func (s *MemoryConnectionStore) sameIdentityLocked(c *Connection) bool {
+	for id := range s.owners[ownerOf(c)] {
+		r := s.records[id]
+		if id != c.ID && r.Connection.Provider == c.Provider && r.Connection.ProviderWorkspaceRef == c.ProviderWorkspaceRef {
+			return true
+		}
+	}
+	return false
 }
 
 // Get implements [ConnectionStore].

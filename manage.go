@@ -8,8 +8,13 @@ import (
 	"io"
 )
 
-// maxPutAttempts bounds the retries of a connection update that lost a race.
-const maxPutAttempts = 5
+// maxPutAttempts bounds the retries of an update that lost a race; maxUpsertAttempts those
+// of saving a connection that a flow or a request just made, which many callbacks of one
+// consumer may race to save.
+const (
+	maxPutAttempts    = 5
+	maxUpsertAttempts = 64
+)
 
 // newConnectionID returns a random UUID (version 4) from the Connector's random source.
 func (c *Connector) newConnectionID() (string, error) {
@@ -33,9 +38,22 @@ func (c *Connector) newConnectionID() (string, error) {
 // that the group and consumer already have with the provider and workspace, or creates one.
 // conn carries the new fields; its ID, CreateTime and UpdateTime are set here.
 func (c *Connector) upsert(ctx context.Context, conn *Connection, cr *credentials) (*Connection, error) {
-	for range maxPutAttempts {
+	knownID := "" // the id of the existing connection, once one is known
+	for range maxUpsertAttempts {
 		sctx, cancel := c.storeContext(ctx)
-		existing, err := c.findConnection(sctx, conn)
+		var existing *ConnectionRecord
+		var err error
+		if knownID != "" {
+			// After a lost race the connection is known: read it again by its id.
+			existing, err = c.connections.Get(sctx, conn.ProjectID, knownID)
+			if errors.Is(err, ErrConnectionNotFound) {
+				existing, err, knownID = nil, nil, "" // deleted meanwhile: create it again
+			} else if err != nil {
+				err = fmt.Errorf("%w: reading the connection: %w", ErrStoreUnavailable, err)
+			}
+		} else {
+			existing, err = c.findConnection(sctx, conn)
+		}
 		if err != nil {
 			cancel()
 			return nil, err
@@ -50,6 +68,7 @@ func (c *Connector) upsert(ctx context.Context, conn *Connection, cr *credential
 			}
 			rec.Connection.CreateTime = now
 		} else {
+			knownID = existing.Connection.ID
 			rec.Connection.ID = existing.Connection.ID
 			rec.Connection.CreateTime = existing.Connection.CreateTime
 			rec.Version = existing.Version
@@ -76,7 +95,9 @@ func (c *Connector) upsert(ctx context.Context, conn *Connection, cr *credential
 		c.emit(ctx, t, conn.ProjectID, conn.Provider, &rec.Connection, nil)
 		return &rec.Connection, nil // the store keeps a copy of its own
 	}
-	return nil, fmt.Errorf("%w: saving the connection kept losing to concurrent updates", ErrConflict)
+	err := fmt.Errorf("%w: saving the connection kept losing to concurrent updates", ErrConflict)
+	c.emit(ctx, EventConnectionError, conn.ProjectID, conn.Provider, nil, err)
+	return nil, err
 }
 
 // findConnection returns the record of the connection with conn's project, provider, group,
