@@ -3,6 +3,7 @@
 //
 //	go run ./examples/quickstart
 //	go run ./examples/quickstart -provider zendesk -workspace acme
+//	go run ./examples/quickstart -provider netsuite -meta accountId=1234567_SB1
 package main
 
 import (
@@ -22,15 +23,16 @@ func main() {
 	clientID := flag.String("client-id", "demo-client-id", "the OAuth client id of your app at the provider")
 	redirect := flag.String("redirect", "https://api.example.com/callbacks/v1/oauth", "your callback URL")
 	scopes := flag.String("scopes", "", "comma-separated scopes to ask for")
+	meta := flag.String("meta", "", "provider metadata as comma-separated name=value pairs, e.g. accountId=1234567")
 	list := flag.Bool("list", false, "list the providers of the catalog and exit")
 	flag.Parse()
-	if err := run(*provider, *workspace, *clientID, *redirect, *scopes, *list); err != nil {
+	if err := run(*provider, *workspace, *clientID, *redirect, *scopes, *meta, *list); err != nil {
 		fmt.Fprintln(os.Stderr, "quickstart:", err)
 		os.Exit(1)
 	}
 }
 
-func run(provider, workspace, clientID, redirect, scopes string, list bool) error {
+func run(provider, workspace, clientID, redirect, scopes, meta string, list bool) error {
 	catalog := providers.Default()
 	if list {
 		fmt.Println(strings.Join(catalog.Names(), "\n"))
@@ -57,6 +59,14 @@ func run(provider, workspace, clientID, redirect, scopes string, list bool) erro
 	}
 	if scopes != "" {
 		req.Scopes = strings.Split(scopes, ",")
+	}
+	for pair := range strings.SplitSeq(meta, ",") {
+		if name, value, ok := strings.Cut(pair, "="); ok {
+			if req.ProviderMetadata == nil {
+				req.ProviderMetadata = connect.ProviderMetadata{}
+			}
+			req.ProviderMetadata[name] = connect.MetadataValue{Value: value, Source: "input"}
+		}
 	}
 	a, err := c.AuthorizeURL(context.Background(), req)
 	if err != nil {
