@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"time"
 
@@ -66,15 +65,8 @@ func (c *credentials) appendTo(b []byte) []byte {
 	for _, f := range c.strings() {
 		b = appendString(b, *f)
 	}
-	b = binary.AppendUvarint(b, uint64(len(c.Custom)))
-	for _, k := range slices.Sorted(maps.Keys(c.Custom)) {
-		b = appendString(b, k)
-		b = appendString(b, c.Custom[k])
-	}
-	b = binary.AppendUvarint(b, uint64(len(c.Scopes)))
-	for _, s := range c.Scopes {
-		b = appendString(b, s)
-	}
+	b = appendStringMap(b, c.Custom)
+	b = appendStrings(b, c.Scopes)
 	b = appendTime(b, c.Expiry)
 	return appendTime(b, c.ObtainedAt)
 }
@@ -96,19 +88,8 @@ func decodeCredentials(b []byte) (*credentials, error) {
 	for _, f := range c.strings() {
 		*f = d.string()
 	}
-	if n := d.count(); n > 0 {
-		c.Custom = make(map[string]string, n)
-		for range n {
-			k := d.string()
-			c.Custom[k] = d.string()
-		}
-	}
-	if n := d.count(); n > 0 {
-		c.Scopes = make([]string, n)
-		for i := range c.Scopes {
-			c.Scopes[i] = d.string()
-		}
-	}
+	c.Custom = d.stringMap()
+	c.Scopes = d.strings()
 	for _, t := range []*time.Time{&c.Expiry, &c.ObtainedAt} {
 		if *t = d.time(); t.Equal(time.Unix(0, 0)) {
 			*t = time.Time{}

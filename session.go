@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 )
@@ -52,22 +53,8 @@ func (s *session) marshal() []byte {
 	for _, f := range s.strings() {
 		b = appendString(b, *f)
 	}
-	b = binary.AppendUvarint(b, uint64(len(s.Metadata)))
-	if len(s.Metadata) > 0 {
-		keys := make([]string, 0, len(s.Metadata))
-		for k := range s.Metadata {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for _, k := range keys {
-			b = appendString(b, k)
-			b = appendString(b, s.Metadata[k])
-		}
-	}
-	b = binary.AppendUvarint(b, uint64(len(s.Scopes)))
-	for _, sc := range s.Scopes {
-		b = appendString(b, sc)
-	}
+	b = appendStringMap(b, s.Metadata)
+	b = appendStrings(b, s.Scopes)
 	b = binary.AppendUvarint(b, uint64(len(s.BindingHash)))
 	b = append(b, s.BindingHash...)
 	b = binary.AppendVarint(b, s.CreatedAt.UnixNano())
@@ -88,6 +75,28 @@ func appendString(b []byte, s string) []byte {
 	return append(b, s...)
 }
 
+// appendStringMap writes a count and the key, value pairs in key order.
+func appendStringMap(b []byte, m map[string]string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(m)))
+	if len(m) == 0 {
+		return b
+	}
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		b = appendString(b, k)
+		b = appendString(b, m[k])
+	}
+	return b
+}
+
+// appendStrings writes a count and the strings.
+func appendStrings(b []byte, list []string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(list)))
+	for _, s := range list {
+		b = appendString(b, s)
+	}
+	return b
+}
+
 var errSessionRecord = errors.New("connect: malformed pending authorization record")
 
 // unmarshalSession decodes a session record, refusing a format it does not know, a
@@ -102,19 +111,8 @@ func unmarshalSession(b []byte) (*session, error) {
 	for _, f := range s.strings() {
 		*f = d.string()
 	}
-	if n := d.count(); n > 0 {
-		s.Metadata = make(map[string]string, n)
-		for range n {
-			k := d.string()
-			s.Metadata[k] = d.string()
-		}
-	}
-	if n := d.count(); n > 0 {
-		s.Scopes = make([]string, n)
-		for i := range s.Scopes {
-			s.Scopes[i] = d.string()
-		}
-	}
+	s.Metadata = d.stringMap()
+	s.Scopes = d.strings()
 	if h := d.string(); len(h) > 0 {
 		s.BindingHash = []byte(h)
 	}
@@ -169,6 +167,33 @@ func (d *decoder) string() string {
 	v := d.b[:n]
 	d.b = d.b[n:]
 	return v
+}
+
+// stringMap reads a count and as many key, value pairs; nil for none.
+func (d *decoder) stringMap() map[string]string {
+	n := d.count()
+	if n == 0 {
+		return nil
+	}
+	m := make(map[string]string, n)
+	for range n {
+		k := d.string()
+		m[k] = d.string()
+	}
+	return m
+}
+
+// strings reads a count and as many strings; nil for none.
+func (d *decoder) strings() []string {
+	n := d.count()
+	if n == 0 {
+		return nil
+	}
+	out := make([]string, n)
+	for i := range out {
+		out[i] = d.string()
+	}
+	return out
 }
 
 func (d *decoder) time() time.Time {
