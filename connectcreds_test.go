@@ -1198,3 +1198,23 @@ func TestConnectionIDsAreChecked(t *testing.T) {
 		}
 	}
 }
+
+func TestTokenSourceForIsScopedByProject(t *testing.T) {
+	f := newCallbackFixture(t)
+	conn, err := f.c.Callback(context.Background(), callbackRequest("code=c&state="+f.begin(t).State))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.c.TokenSourceFor(context.Background(), "other-project", conn.ID); !errors.Is(err, connect.ErrConnectionNotFound) {
+		t.Errorf("TokenSourceFor(another project) = %v, want ErrConnectionNotFound", err)
+	}
+	ts, err := f.c.TokenSourceFor(context.Background(), conn.ProjectID, conn.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok, err := ts.Token(); err != nil || tok.AccessToken != sentinelAT {
+		t.Errorf("Token = %v, %v", tok, err)
+	}
+	_, err = f.c.TokenSourceFor(context.Background(), "", conn.ID)
+	assertField(t, err, "projectId")
+}

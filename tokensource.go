@@ -28,13 +28,30 @@ var ErrNotOAuth = errors.New("connect: the connection has no OAuth tokens")
 // the connection is marked bad_credentials and the error matches [ErrBadCredentials].
 //
 // ctx is used by every Token call for the store and the token endpoint, as x/oauth2's own
-// token sources do.
+// token sources do. Connection ids are unique across projects; code acting for one project
+// uses [Connector.TokenSourceFor].
 func (c *Connector) TokenSource(ctx context.Context, connectionID string) (oauth2.TokenSource, error) {
 	if err := checkConnectionID(connectionID); err != nil {
 		return nil, invalid("id", err.Error(), nil)
 	}
+	return c.tokenSource(ctx, "", connectionID)
+}
+
+// TokenSourceFor is [Connector.TokenSource] for a connection of the given project: the
+// connection of another project is not found, so a handler acting for a project can never
+// hand out another project's tokens.
+func (c *Connector) TokenSourceFor(ctx context.Context, projectID, connectionID string) (oauth2.TokenSource, error) {
+	if err := checkIDs(projectID, connectionID); err != nil {
+		return nil, err
+	}
+	return c.tokenSource(ctx, projectID, connectionID)
+}
+
+// tokenSource checks the connection, in the project if one is given, and makes its source.
+// A connection never changes project, so the check holds for the source's life.
+func (c *Connector) tokenSource(ctx context.Context, projectID, connectionID string) (oauth2.TokenSource, error) {
 	sctx, cancel := c.storeContext(ctx)
-	rec, err := c.connections.Get(sctx, "", connectionID)
+	rec, err := c.connections.Get(sctx, projectID, connectionID)
 	cancel()
 	if err != nil {
 		return nil, storeError(err)
