@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -300,6 +302,9 @@ func (c *Connector) Callback(ctx context.Context, r *http.Request, opts ...Callb
 	var exchangeOpts []oauth2.AuthCodeOption
 	if s.Verifier != "" {
 		exchangeOpts = append(exchangeOpts, oauth2.VerifierOption(s.Verifier))
+	}
+	for _, k := range slices.Sorted(maps.Keys(prov.TokenParams)) {
+		exchangeOpts = append(exchangeOpts, oauth2.SetAuthURLParam(k, prov.TokenParams[k]))
 	}
 	tok, err := cfg.Exchange(c.clientContext(ctx), p.code, exchangeOpts...)
 	if err != nil {

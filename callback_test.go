@@ -802,3 +802,13 @@ func (s slowList) List(ctx context.Context, projectID string, f connect.Connecti
 	time.Sleep(50 * time.Millisecond) // the answer is read, then late
 	return recs, err
 }
+
+func TestCallbackSendsTheProvidersTokenParams(t *testing.T) {
+	f := newCallbackFixture(t, func(p *providers.Provider) { p.TokenParams = map[string]string{"expiring": "1"} })
+	if _, err := f.c.Callback(context.Background(), callbackRequest("code=c&state="+f.begin(t).State)); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.te.forms[0].Get("expiring"); got != "1" || f.te.forms[0].Get("grant_type") != "authorization_code" {
+		t.Errorf("token request %v: want expiring=1 beside the standard parameters", f.te.forms[0])
+	}
+}

@@ -69,3 +69,18 @@ func TestDefaultProvidersAreCopies(t *testing.T) {
 		t.Errorf("a change to one Default's provider shows in another's: %v %v", pb.AuthParams, pb.DefaultScopes)
 	}
 }
+
+func TestTokenParamsCannotSetTheExchange(t *testing.T) {
+	for _, k := range []string{"grant_type", "code", "redirect_uri", "Client_Secret", "code_verifier", "refresh_token"} {
+		p := &providers.Provider{Name: "x", AuthURL: "https://a.example/a", TokenURL: "https://a.example/t",
+			TokenParams: map[string]string{k: "v"}}
+		if err := p.Prepare(); err == nil {
+			t.Errorf("tokenParams %s accepted", k)
+		}
+	}
+	p := &providers.Provider{Name: "x", AuthURL: "https://a.example/a", TokenURL: "https://a.example/t",
+		TokenParams: map[string]string{"expiring": "1"}}
+	if err := p.Prepare(); err != nil {
+		t.Errorf("tokenParams expiring: %v", err)
+	}
+}

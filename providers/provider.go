@@ -130,6 +130,10 @@ type Provider struct {
 	// AuthParams are fixed authorize parameters, e.g. Atlassian's audience. None may be a
 	// parameter the builder sets itself (see [Reserved]).
 	AuthParams map[string]string `json:"authParams,omitempty"`
+	// TokenParams are fixed parameters added to the authorization code exchange, e.g.
+	// Shopify's expiring=1, which asks for an expiring token and a refresh token. None may be
+	// a parameter of the token request itself (see [ReservedTokenParam]).
+	TokenParams map[string]string `json:"tokenParams,omitempty"`
 	// TokenAuth is the client authentication at the token endpoint; "" means TokenAuthBasic.
 	TokenAuth TokenAuth `json:"tokenAuth,omitempty"`
 	// TokenMetadata are values read from the token response.
@@ -179,10 +183,29 @@ func (p *Provider) clone() *Provider {
 	}
 	c.DefaultScopes = slices.Clone(p.DefaultScopes)
 	c.AuthParams = maps.Clone(p.AuthParams)
+	c.TokenParams = maps.Clone(p.TokenParams)
 	c.TokenMetadata = slices.Clone(p.TokenMetadata)
 	c.AuthKinds = slices.Clone(p.AuthKinds)
 	c.CustomAuth = slices.Clone(p.CustomAuth)
 	return &c
+}
+
+// reservedToken are the token request parameters that only the OAuth exchange itself sets.
+var reservedToken = [...]string{
+	"grant_type", "code", "redirect_uri", "client_id", "client_secret", "code_verifier",
+	"refresh_token", "scope", "username", "password", "assertion", "client_assertion",
+	"client_assertion_type", "state",
+}
+
+// ReservedTokenParam reports whether param, compared without regard to ASCII case, is a
+// parameter of the token request that a provider's fixed token parameters may not set.
+func ReservedTokenParam(param string) bool {
+	for _, r := range reservedToken {
+		if strings.EqualFold(param, r) {
+			return true
+		}
+	}
+	return false
 }
 
 // Prepare checks the provider and makes it ready for use; [Registry.Register] calls it. It
@@ -324,6 +347,14 @@ func (p *Provider) prepare() error {
 		q.Set(k, v)
 	}
 	p.authParams = q.Encode() // sorted by key: stable URLs
+	for k, v := range p.TokenParams {
+		if ReservedTokenParam(k) {
+			return fmt.Errorf("tokenParams: %s is a parameter of the token request itself", k)
+		}
+		if !paramName(k) || !printable(v) || len(v) > 1024 {
+			return fmt.Errorf("tokenParams: %s must be a plain parameter with printable value", k)
+		}
+	}
 	switch p.TokenAuth {
 	case "", TokenAuthBasic, TokenAuthParams:
 	default:
