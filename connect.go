@@ -223,20 +223,10 @@ func (c *Connector) AuthorizeURL(ctx context.Context, req OAuthConnectRequest) (
 	if c.redirectURL == "" {
 		return nil, errors.New("connect: Config.RedirectURL is not set")
 	}
-	p, ok := c.providers.Lookup(req.Provider)
-	if !ok {
-		return nil, invalid("provider", "is not a known provider", ErrUnknownProvider)
-	}
-	if !p.Accepts(providers.OAuth2AuthorizationCode) {
-		return nil, invalid("provider", "does not offer the OAuth authorization code flow", nil)
-	}
-	values, err := resolveInputs(p, req.ProviderWorkspaceRef, req.ProviderMetadata)
+	p, values, authURL, tokenURL, err := c.resolveProvider(req.Provider, providers.OAuth2AuthorizationCode, "provider",
+		req.ProviderWorkspaceRef, req.ProviderMetadata)
 	if err != nil {
 		return nil, err
-	}
-	authURL, tokenURL, err := p.Endpoints(values)
-	if err != nil {
-		return nil, inputError(err)
 	}
 	sep := p.Separator()
 	if _, err := checkScopes(req.Scopes, sep); err != nil {
@@ -370,6 +360,27 @@ func (c *Connector) app(ctx context.Context, projectID, provider, appID string) 
 		return nil, fmt.Errorf("%w: the app store returned an app of another project or provider", ErrStoreUnavailable)
 	}
 	return app, nil
+}
+
+// resolveProvider looks the named provider up, checks that it accepts the credential kind
+// (else an error on field), checks the request's workspace and metadata against its inputs,
+// and renders its endpoints.
+func (c *Connector) resolveProvider(name string, kind providers.AuthKind, field, workspace string, md ProviderMetadata) (
+	p *providers.Provider, values metadata.Values, authURL, tokenURL string, err error) {
+	p, ok := c.providers.Lookup(name)
+	if !ok {
+		return nil, nil, "", "", invalid("provider", "is not a known provider", ErrUnknownProvider)
+	}
+	if !p.Accepts(kind) {
+		return nil, nil, "", "", invalid(field, "provider "+p.Name+" does not accept "+string(kind), ErrGrantNotAllowed)
+	}
+	if values, err = resolveInputs(p, workspace, md); err != nil {
+		return nil, nil, "", "", err
+	}
+	if authURL, tokenURL, err = p.Endpoints(values); err != nil {
+		return nil, nil, "", "", inputError(err)
+	}
+	return p, values, authURL, tokenURL, nil
 }
 
 // resolveInputs gathers the workspace and metadata values of a request and checks them

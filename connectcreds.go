@@ -32,21 +32,10 @@ func (c *Connector) Connect(ctx context.Context, req ConnectionRequest) (*Connec
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
-	p, ok := c.providers.Lookup(req.Provider)
-	if !ok {
-		return nil, invalid("provider", "is not a known provider", ErrUnknownProvider)
-	}
 	kind, field, scheme := req.kind()
-	if !p.Accepts(kind) {
-		return nil, invalid(field, "provider "+p.Name+" does not accept this credential kind", ErrGrantNotAllowed)
-	}
-	values, err := resolveInputs(p, req.ProviderWorkspaceRef, req.ProviderMetadata)
+	p, values, _, tokenURL, err := c.resolveProvider(req.Provider, kind, field, req.ProviderWorkspaceRef, req.ProviderMetadata)
 	if err != nil {
 		return nil, err
-	}
-	_, tokenURL, err := p.Endpoints(values)
-	if err != nil {
-		return nil, inputError(err)
 	}
 	md := ProviderMetadata{}
 	for k, v := range metadataOnly(values) {
