@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -407,7 +409,9 @@ func redact(s string, secrets []string) string {
 }
 
 // expiry computes a token's expiry on the Connector's clock from the response's expires_in,
-// which x/oauth2 reads against the system clock. Zero means the provider did not say.
+// which x/oauth2 reads against the system clock. Without expires_in, a numeric expires_at (the
+// Unix time some providers, Front among them, send instead) is used, bounded like expires_in.
+// Zero means the provider did not say.
 func (c *Connector) expiry(tok *oauth2.Token) time.Time {
 	switch {
 	case tok.ExpiresIn != 0:
@@ -415,7 +419,34 @@ func (c *Connector) expiry(tok *oauth2.Token) time.Time {
 	case !tok.Expiry.IsZero():
 		return c.now().Add(time.Until(tok.Expiry))
 	}
+	if at, ok := expiresAt(tok.Extra("expires_at")); ok {
+		now := c.now()
+		return now.Add(min(time.Unix(at, 0).Sub(now), math.MaxInt32*time.Second))
+	}
 	return time.Time{}
+}
+
+// expiresAt reads an expires_at member: whole Unix seconds, as a JSON number or a string of
+// digits. Anything else, zero included, is not an expiry.
+func expiresAt(v any) (int64, bool) {
+	var f float64
+	switch v := v.(type) {
+	case float64:
+		f = v
+	case string:
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return 0, false
+		}
+		f = float64(n)
+	default:
+		return 0, false
+	}
+	// Beyond the year 9999, or before 1970, the member is not a Unix time in seconds.
+	if f <= 0 || f > 253402300799 || f != math.Trunc(f) {
+		return 0, false
+	}
+	return int64(f), true
 }
 
 // checkToken refuses tokens of another type than Bearer (RFC 6750).

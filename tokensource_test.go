@@ -7,6 +7,8 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -269,9 +271,17 @@ func TestTokenSourceExpiresIn(t *testing.T) {
 	tests := []struct {
 		name      string
 		expiresIn string // the raw JSON value; "" leaves the member out
+		expiresAt string // the raw JSON value of expires_at, with %d for the clock's Unix time plus an hour
 		wantErr   bool
 		wantValid time.Duration // how long the token is used before a new one is fetched (0: unknown, one hour)
 	}{
+		{name: "expires_at number", expiresAt: `%d`, wantValid: time.Hour},
+		{name: "expires_at string", expiresAt: `"%d"`, wantValid: time.Hour},
+		{name: "expires_in wins over expires_at", expiresIn: `7200`, expiresAt: `%d`, wantValid: 2 * time.Hour},
+		{name: "expires_at fraction", expiresAt: `1.5`},
+		{name: "expires_at milliseconds", expiresAt: `%d000`},
+		{name: "expires_at zero", expiresAt: `0`},
+		{name: "expires_at text", expiresAt: `"soon"`},
 		{name: "number", expiresIn: `3600`, wantValid: time.Hour},
 		{name: "string", expiresIn: `"3600"`, wantValid: time.Hour},
 		{name: "null", expiresIn: `null`},
@@ -283,13 +293,18 @@ func TestTokenSourceExpiresIn(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			body := `{"access_token":"` + ccAccessToken + `","token_type":"Bearer"`
-			if tt.expiresIn != "" {
-				body += `,"expires_in":` + tt.expiresIn
-			}
-			body += `}`
-			srv := newCCTokenServer(t, func(ccTokenRequest) (int, string) { return http.StatusOK, body })
-			f := newCCFixture(t, srv)
+			var f *ccFixture
+			srv := newCCTokenServer(t, func(ccTokenRequest) (int, string) {
+				body := `{"access_token":"` + ccAccessToken + `","token_type":"Bearer"`
+				if tt.expiresIn != "" {
+					body += `,"expires_in":` + tt.expiresIn
+				}
+				if tt.expiresAt != "" {
+					body += `,"expires_at":` + strings.ReplaceAll(tt.expiresAt, "%d", strconv.FormatInt(f.clock.Now().Add(time.Hour).Unix(), 10))
+				}
+				return http.StatusOK, body + `}`
+			})
+			f = newCCFixture(t, srv)
 			r := ccReq("machine")
 			r.OAuth2ClientCredentials = &connect.OAuth2ClientCredentials{ClientID: "machine-client", ClientSecret: ccClientSecret}
 			conn, err := f.c.Connect(context.Background(), r)
@@ -313,7 +328,7 @@ func TestTokenSourceExpiresIn(t *testing.T) {
 			switch {
 			case tt.wantValid == 0 && !tok.Expiry.IsZero():
 				t.Errorf("Expiry = %v, want zero (unknown)", tok.Expiry)
-			case tt.wantValid != 0 && ccAbs(tok.Expiry.Sub(f.clock.Now().Add(tt.wantValid))) > 5*time.Second:
+			case tt.wantValid != 0 && (tok.Expiry.IsZero() || ccAbs(tok.Expiry.Sub(f.clock.Now().Add(tt.wantValid))) > 5*time.Second):
 				t.Errorf("Expiry = %v, want about %v", tok.Expiry, f.clock.Now().Add(tt.wantValid))
 			}
 			// An unknown expiry is not "never": after an hour and a bit a new token is fetched.
@@ -371,7 +386,12 @@ func TestTokenSourceExpiresInOutOfRange(t *testing.T) {
 	}
 }
 
+// ccAbs is |d|, saturated: time.Sub of a zero time gives math.MinInt64, whose negation
+// overflows back to itself.
 func ccAbs(d time.Duration) time.Duration {
+	if d == math.MinInt64 {
+		return math.MaxInt64
+	}
 	if d < 0 {
 		return -d
 	}

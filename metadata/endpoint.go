@@ -50,9 +50,12 @@ func ParseEndpoint(raw string) (Endpoint, error) {
 		}
 		e.Scheme = "http"
 	}
-	end := strings.IndexAny(rest, "/?#")
-	if end < 0 {
-		end = len(rest)
+	end := len(rest)
+	for i := 0; i < len(rest); i++ {
+		if c := rest[i]; c == '/' || c == '?' || c == '#' {
+			end = i
+			break
+		}
 	}
 	authority := rest[:end]
 	rest = rest[end:]
@@ -106,13 +109,23 @@ func ParseEndpoint(raw string) (Endpoint, error) {
 	return e, nil
 }
 
+// dottedNumbers reports whether h holds only digits and dots.
+func dottedNumbers(h string) bool {
+	for i := 0; i < len(h); i++ {
+		if c := h[i]; c != '.' && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
+}
+
 // endpointHost reports whether h is a host name of LDH labels (any case) or an IPv4 loopback
 // address.
 func endpointHost(h string) bool {
 	if h == "" || len(h) > maxHostname {
 		return false
 	}
-	if strings.Trim(h, "0123456789.") == "" {
+	if dottedNumbers(h) {
 		// Dotted numbers: only an IPv4 loopback address; others (e.g. 127.1) are read as
 		// addresses by some resolvers.
 		addr, err := netip.ParseAddr(h)
