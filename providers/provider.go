@@ -36,6 +36,7 @@ const (
 	RefreshByParam         RefreshBy = "param"         // an authorize parameter (Param=Value)
 	RefreshByDefault       RefreshBy = "always"        // granted without asking
 	RefreshByNone          RefreshBy = "none"          // never granted
+	RefreshByApproval      RefreshBy = "approval"      // granted without asking, to apps the provider approved
 )
 
 // Refresh is a provider's way of granting refresh tokens.
@@ -300,7 +301,7 @@ func (p *Provider) prepare() error {
 		return fmt.Errorf("pkce %q must be supported, required or unsupported (S256 is the only method)", p.PKCE)
 	}
 	switch p.Refresh.By {
-	case "", RefreshByOfflineAccess, RefreshByDefault, RefreshByNone:
+	case "", RefreshByOfflineAccess, RefreshByDefault, RefreshByNone, RefreshByApproval:
 		if p.Refresh.Scope != "" || p.Refresh.Param != "" || p.Refresh.Value != "" {
 			return fmt.Errorf("refresh by %q takes no scope, param or value", p.Refresh.By)
 		}

@@ -103,6 +103,7 @@ func TestPrepareValid(t *testing.T) {
 		}},
 		{name: "refresh always", modify: func(p *providers.Provider) { p.Refresh.By = providers.RefreshByDefault }},
 		{name: "refresh never", modify: func(p *providers.Provider) { p.Refresh.By = providers.RefreshByNone }},
+		{name: "refresh for approved apps", modify: func(p *providers.Provider) { p.Refresh.By = providers.RefreshByApproval }},
 		{name: "prompt", modify: func(p *providers.Provider) { p.Prompt = "select_account consent" }},
 		{name: "no prompt", modify: func(p *providers.Provider) { p.NoPrompt = true }},
 		{name: "comma separator", modify: func(p *providers.Provider) {

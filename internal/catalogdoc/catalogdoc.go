@@ -105,6 +105,8 @@ func refresh(p *providers.Provider) string {
 		return "`" + p.Refresh.Param + "=" + p.Refresh.Value + "`"
 	case providers.RefreshByDefault:
 		return "always"
+	case providers.RefreshByApproval:
+		return "approved apps only"
 	}
 	return "none"
 }
