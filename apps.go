@@ -40,8 +40,9 @@ func (a ProviderApp) LogValue() slog.Value {
 		slog.String("provider", a.Provider), slog.String("clientId", a.ClientID))
 }
 
-// check validates the app's fields, naming them by their JSON names.
-func (a *ProviderApp) check() error {
+// Validate checks the app's fields and returns a *[ValidationError] naming each bad one by its
+// JSON name. Stores call it before they keep an app.
+func (a *ProviderApp) Validate() error {
 	var fields []FieldError
 	add := func(field, msg string) { fields = append(fields, FieldError{Field: field, Message: msg}) }
 	for _, f := range []struct{ name, value string }{
@@ -97,7 +98,7 @@ type storedApp struct {
 func newStoredApp(a ProviderApp) *storedApp {
 	a.Scopes = slices.Clone(a.Scopes)
 	s := &storedApp{ProviderApp: a}
-	if err := a.check(); err != nil {
+	if err := a.Validate(); err != nil {
 		s.err = fmt.Errorf("connect: provider app %s: %w", a.ID, err)
 	}
 	return s
@@ -116,7 +117,7 @@ func NewMemoryAppStore(apps ...ProviderApp) *MemoryAppStore {
 
 // Put checks app and adds it, replacing an app with the same project and id.
 func (s *MemoryAppStore) Put(_ context.Context, app ProviderApp) error {
-	if err := app.check(); err != nil {
+	if err := app.Validate(); err != nil {
 		return err
 	}
 	stored := newStoredApp(app)
