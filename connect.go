@@ -106,7 +106,8 @@ type Connector struct {
 	log          *slog.Logger
 	now          func() time.Time
 	rand         io.Reader
-	inMemory     bool // apps and states are the memory stores, which never block
+	instance     string // names this Connector in the refresh leases it takes
+	inMemory     bool   // apps and states are the memory stores, which never block
 }
 
 // New checks cfg and returns a Connector.
@@ -185,6 +186,7 @@ func New(cfg Config) (*Connector, error) {
 	if c.rand == nil {
 		c.rand = rand.Reader
 	}
+	c.instance = rand.Text()
 	return c, nil
 }
 

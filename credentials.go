@@ -30,10 +30,18 @@ type credentials struct {
 	// TokenURL is the token endpoint fixed when the connection was made: refreshes go
 	// there, never to an endpoint resolved again later.
 	TokenURL string
+	// LeaseOwner is the Connector refreshing the token until LeaseUntil: the other replicas
+	// wait for its token rather than spend the same refresh token (see Connector.token).
+	LeaseOwner string
+	LeaseUntil time.Time
 }
 
 // credentialsVersion is the first byte of encoded credentials: the version of the format.
-const credentialsVersion = 1
+// Version 1 had no refresh lease; it is still read.
+const (
+	credentialsVersion   = 2
+	credentialsVersionV1 = 1
+)
 
 // strings lists the string fields in their encoded order.
 func (c *credentials) strings() [9]*string {
@@ -50,7 +58,7 @@ func (c *credentials) encode() []byte { return c.appendTo(nil) }
 
 // appendTo appends the encoded credentials to b.
 func (c *credentials) appendTo(b []byte) []byte {
-	n := len(b) + 1 + 4*binary.MaxVarintLen64
+	n := len(b) + 1 + 6*binary.MaxVarintLen64 + len(c.LeaseOwner)
 	for _, f := range c.strings() {
 		n += len(*f) + binary.MaxVarintLen32
 	}
@@ -68,7 +76,9 @@ func (c *credentials) appendTo(b []byte) []byte {
 	b = appendStringMap(b, c.Custom)
 	b = appendStrings(b, c.Scopes)
 	b = appendTime(b, c.Expiry)
-	return appendTime(b, c.ObtainedAt)
+	b = appendTime(b, c.ObtainedAt)
+	b = appendString(b, c.LeaseOwner)
+	return appendTime(b, c.LeaseUntil)
 }
 
 func appendTime(b []byte, t time.Time) []byte {
@@ -80,7 +90,7 @@ func appendTime(b []byte, t time.Time) []byte {
 
 // decodeCredentials reads what encode wrote.
 func decodeCredentials(b []byte) (*credentials, error) {
-	if len(b) == 0 || b[0] != credentialsVersion {
+	if len(b) == 0 || (b[0] != credentialsVersion && b[0] != credentialsVersionV1) {
 		return nil, errCredentials
 	}
 	d := decoder{b: string(b[1:])}
@@ -90,10 +100,9 @@ func decodeCredentials(b []byte) (*credentials, error) {
 	}
 	c.Custom = d.stringMap()
 	c.Scopes = d.strings()
-	for _, t := range []*time.Time{&c.Expiry, &c.ObtainedAt} {
-		if *t = d.time(); t.Equal(time.Unix(0, 0)) {
-			*t = time.Time{}
-		}
+	c.Expiry, c.ObtainedAt = d.zeroTime(), d.zeroTime()
+	if b[0] == credentialsVersion {
+		c.LeaseOwner, c.LeaseUntil = d.string(), d.zeroTime()
 	}
 	if d.err || len(d.b) != 0 {
 		return nil, errCredentials

@@ -196,6 +196,14 @@ func (d *decoder) strings() []string {
 	return out
 }
 
+// zeroTime reads a time written by appendTime, whose 0 is the zero time.
+func (d *decoder) zeroTime() time.Time {
+	if t := d.time(); !t.Equal(time.Unix(0, 0)) {
+		return t
+	}
+	return time.Time{}
+}
+
 func (d *decoder) time() time.Time {
 	u := d.uvarint()
 	if d.err {

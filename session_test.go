@@ -75,6 +75,7 @@ func TestCredentialsRoundTrip(t *testing.T) {
 		{AccessToken: "at", RefreshToken: "rt", TokenType: "Bearer", Expiry: time.Unix(1000, 5).UTC(), ObtainedAt: time.Unix(900, 0).UTC(),
 			APIKey: "k", Username: "u", Password: "p", Custom: map[string]string{"b": "2", "a": "1"},
 			ClientID: "id", ClientSecret: "s", Scopes: []string{"x", "y"}, TokenURL: "https://a.example/token"},
+		{RefreshToken: "rt", LeaseOwner: "replica-1", LeaseUntil: time.Unix(2000, 7).UTC()},
 	} {
 		got, err := decodeCredentials(c.encode())
 		if err != nil {
@@ -84,6 +85,15 @@ func TestCredentialsRoundTrip(t *testing.T) {
 			t.Errorf("round trip (-want +got):\n%s", diff)
 		}
 	}
+	// Version 1, written before the refresh lease, is read as credentials without a lease:
+	// it is version 2 without the lease's empty string and zero time.
+	v1 := &credentials{AccessToken: "at", RefreshToken: "rt", Scopes: []string{"s"}, Expiry: time.Unix(1000, 0).UTC()}
+	b := v1.encode()
+	b[0] = credentialsVersionV1
+	if got, err := decodeCredentials(b[:len(b)-2]); err != nil || !cmp.Equal(got, v1) {
+		t.Errorf("version 1 credentials decode to %+v, %v; want %+v", got, err, v1)
+	}
+
 	good := (&credentials{AccessToken: "at"}).encode()
 	for name, b := range map[string][]byte{
 		"empty": nil, "other version": append([]byte{9}, good[1:]...), "truncated": good[:len(good)-1],

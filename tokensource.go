@@ -21,9 +21,11 @@ var ErrNotOAuth = errors.New("connect: the connection has no OAuth tokens")
 // TokenSource returns a token source for the connection with the id: its Token method
 // returns the stored access token while it is valid, and otherwise refreshes it through
 // golang.org/x/oauth2 at the token endpoint fixed when the connection was made (or, for
-// client credentials, fetches a new one), saves the new token, and returns it. In one
-// Connector, one refresh per connection is in flight at a time; across replicas, the store's
-// optimistic concurrency keeps the newest token. A rotated refresh token is saved before the
+// client credentials, fetches a new one), saves the new token, and returns it. One refresh
+// per connection is in flight at a time, in one Connector and across replicas sharing the
+// connection store: the replica that refreshes holds a lease on the connection (taken with
+// the store's compare-and-swap), and the others wait for its token, as long as their context
+// allows, rather than spend the same refresh token. A rotated refresh token is saved before the
 // new access token is returned; a response without one keeps the old one. On invalid_grant
 // the connection is marked bad_credentials and the error matches [ErrBadCredentials].
 //
@@ -120,27 +122,77 @@ func (c *Connector) fresh(t *oauth2.Token, obtained time.Time) bool {
 	return c.now().Add(c.expiryDelta).Before(exp)
 }
 
+// The refresh lease: one replica at a time refreshes a connection. The others wait for its
+// token, polling the store, instead of spending the same refresh token, which a provider
+// that rotates refresh tokens would refuse, and one that detects reuse would answer by
+// revoking the whole grant. The lease lives in the sealed credentials and is taken with the
+// store's compare-and-swap, so it needs nothing of a store beyond [ConnectionStore].
+const (
+	// refreshLease is how long a claim lasts: a replica that dies while refreshing holds
+	// the others up at most this long.
+	refreshLease = 30 * time.Second
+	// refreshMargin is cut from the lease for the refresh request itself, so that it ends
+	// before another replica may claim the lease.
+	refreshMargin = 5 * time.Second
+	// leasePollMin and leasePollMax bound the waiting replicas' polling interval.
+	leasePollMin = 20 * time.Millisecond
+	leasePollMax = 250 * time.Millisecond
+	// maxLeaseAttempts bounds the claims lost to concurrent updates.
+	maxLeaseAttempts = 64
+)
+
 // token returns the connection's current token, refreshing and saving it when needed.
 func (c *Connector) token(ctx context.Context, id string) (*current, error) {
 	rec, cr, err := c.loadCredentials(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	if cur := c.currentToken(rec, cr); c.fresh(cur.tok, cur.obtained) {
-		return cur, nil
+	poll, claims := leasePollMin, 0
+	for {
+		if cur := c.currentToken(rec, cr); c.fresh(cur.tok, cur.obtained) {
+			return cur, nil
+		}
+		if rec.Connection.Status == StatusBadCredentials {
+			return nil, ErrBadCredentials
+		}
+		if cr.RefreshToken == "" && rec.Connection.AuthScheme != AuthSchemeOAuth2ClientCredentials {
+			return nil, fmt.Errorf("%w: the access token expired and there is no refresh token", ErrBadCredentials)
+		}
+		now := c.now()
+		if cr.LeaseOwner != "" && cr.LeaseOwner != c.instance && now.Before(cr.LeaseUntil) {
+			// Another replica is refreshing: wait for its token.
+			t := time.NewTimer(poll)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return nil, fmt.Errorf("connect: waiting for another replica's refresh: %w", ctx.Err())
+			case <-t.C:
+			}
+			poll = min(2*poll, leasePollMax)
+		} else {
+			cr.LeaseOwner, cr.LeaseUntil = c.instance, now.Add(refreshLease)
+			err := c.putCredentials(ctx, rec, cr)
+			if err == nil {
+				break
+			}
+			if claims++; !errors.Is(err, ErrConflict) || claims == maxLeaseAttempts {
+				return nil, err
+			}
+		}
+		if rec, cr, err = c.loadCredentials(ctx, id); err != nil {
+			return nil, err
+		}
 	}
-	canRefresh := cr.RefreshToken != "" || rec.Connection.AuthScheme == AuthSchemeOAuth2ClientCredentials
-	if rec.Connection.Status == StatusBadCredentials {
-		return nil, ErrBadCredentials
-	}
-	if !canRefresh {
-		return nil, fmt.Errorf("%w: the access token expired and there is no refresh token", ErrBadCredentials)
-	}
+
 	usedRefreshToken := cr.RefreshToken
-	tok, err := c.refresh(ctx, rec, cr)
+	rctx, cancel := context.WithTimeout(ctx, refreshLease-refreshMargin)
+	tok, err := c.refresh(rctx, rec, cr)
+	cancel()
 	if err != nil {
-		// Another replica may have refreshed with the same refresh token first, and the
-		// provider, rotating, refused ours: then its token is the connection's.
+		rec = c.releaseLease(ctx, rec, cr)
+		// Had the lease run out, another replica may have refreshed with the same refresh
+		// token first, and the provider, rotating, refused ours: then its token is the
+		// connection's.
 		if rec2, cr2, lerr := c.loadCredentials(ctx, id); lerr == nil && cr2.RefreshToken != usedRefreshToken {
 			if cur := c.currentToken(rec2, cr2); c.fresh(cur.tok, cur.obtained) {
 				return cur, nil
@@ -154,24 +206,21 @@ func (c *Connector) token(ctx context.Context, id string) (*current, error) {
 			cr.RefreshToken = tok.RefreshToken // rotated: saved before the token is handed out
 		}
 		cr.AccessToken, cr.TokenType, cr.Expiry, cr.ObtainedAt = tok.AccessToken, tok.TokenType, c.expiry(tok), now
+		cr.LeaseOwner, cr.LeaseUntil = "", time.Time{}
 		rec.Connection.Status = StatusWorking
 		rec.Connection.UpdateTime = now
-		if rec.Credentials, err = seal(c.keys, &rec.Connection, cr); err != nil {
-			return nil, err
-		}
-		sctx, cancel := c.storeContext(ctx)
-		err = c.connections.Put(sctx, rec)
-		cancel()
+		err = c.putCredentials(ctx, rec, cr)
 		if err == nil {
 			c.emit(ctx, EventConnectionRefreshed, rec.Connection.ProjectID, rec.Connection.Provider, &rec.Connection, nil)
 			return c.currentToken(rec, cr), nil
 		}
 		if !errors.Is(err, ErrConflict) {
-			return nil, fmt.Errorf("%w: saving the refreshed token: %w", ErrStoreUnavailable, err)
+			return nil, fmt.Errorf("saving the refreshed token: %w", err)
 		}
-		// The record changed since it was read. If another refresh saved a newer token, use
-		// that one; otherwise put this token onto the newest record, so that a rotated
-		// refresh token is never lost.
+		// The record changed since it was read (the connection was updated meanwhile, or
+		// the lease ran out and another replica refreshed). If another refresh saved a
+		// newer token, use that one; otherwise put this token onto the newest record, so
+		// that a rotated refresh token is never lost.
 		if rec, cr, err = c.loadCredentials(ctx, id); err != nil {
 			return nil, err
 		}
@@ -180,6 +229,40 @@ func (c *Connector) token(ctx context.Context, id string) (*current, error) {
 		}
 	}
 	return nil, fmt.Errorf("%w: saving the refreshed token kept losing to concurrent updates", ErrConflict)
+}
+
+// putCredentials seals cr into rec and saves rec, comparing versions. The error matches
+// ErrConflict when the record changed since it was read, and ErrStoreUnavailable when the
+// store failed.
+func (c *Connector) putCredentials(ctx context.Context, rec *ConnectionRecord, cr *credentials) error {
+	sealed, err := seal(c.keys, &rec.Connection, cr)
+	if err != nil {
+		return err
+	}
+	rec.Credentials = sealed
+	sctx, cancel := c.storeContext(ctx)
+	err = c.connections.Put(sctx, rec)
+	cancel()
+	switch {
+	case err == nil, errors.Is(err, ErrConflict):
+		return err
+	case errors.Is(err, ErrConnectionNotFound):
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)
+}
+
+// releaseLease gives up this Connector's refresh lease after a failed refresh, so that the
+// waiting replicas need not wait for it to run out. It returns the record as saved, or as it
+// was when the release lost a race (the lease then runs out on its own).
+func (c *Connector) releaseLease(ctx context.Context, rec *ConnectionRecord, cr *credentials) *ConnectionRecord {
+	released := rec.Clone()
+	lease := *cr
+	lease.LeaseOwner, lease.LeaseUntil = "", time.Time{}
+	if c.putCredentials(ctx, released, &lease) != nil {
+		return rec
+	}
+	return released
 }
 
 // currentToken is the token of the credentials, with when it was obtained when it can be

@@ -536,55 +536,146 @@ func TestTokenSourceRefusesRedirects(t *testing.T) {
 	}
 }
 
-// TestTokenSourceRefreshRaceAcrossReplicas: two Connectors (replicas) over one store refresh
-// the same expired token at once, at a provider that rotates refresh tokens and refuses a
-// used one. The first refresh wins and is saved; the second gets invalid_grant for the old
-// refresh token only after the first was saved, so the connection works and its caller
-// should get the saved token, not ErrBadCredentials.
+// TestTokenSourceRefreshRaceAcrossReplicas: three replicas, each with eight callers, ask for
+// the same expired token at once, at a provider that rotates refresh tokens and, like
+// fosite, answers a reused refresh token by revoking the whole grant. The refresh lease lets
+// exactly one replica refresh: every caller gets the new token, and the grant survives for
+// the next refresh.
 func TestTokenSourceRefreshRaceAcrossReplicas(t *testing.T) {
-	var mu sync.Mutex
-	used := map[string]bool{}
+	var (
+		mu       sync.Mutex
+		current  = ccRefreshToken
+		revoked  bool
+		requests int
+		round    int
+	)
 	srv := newCCTokenServer(t, func(r ccTokenRequest) (int, string) {
-		rt := r.Form.Get("refresh_token")
+		time.Sleep(30 * time.Millisecond) // a slow provider widens the race
 		mu.Lock()
-		reused := used[rt]
-		used[rt] = true
-		mu.Unlock()
-		if reused {
-			time.Sleep(150 * time.Millisecond) // answer after the winner has saved its token
+		defer mu.Unlock()
+		requests++
+		if revoked || r.Form.Get("refresh_token") != current {
+			revoked = true // reuse detected: the grant is revoked
 			return http.StatusBadRequest, `{"error":"invalid_grant"}`
 		}
-		time.Sleep(20 * time.Millisecond)
-		return http.StatusOK, ccTokenJSON(ccAccessToken2, ccRefreshToken2, 3600)
+		round++
+		current = fmt.Sprintf("refresh-%d", round)
+		return http.StatusOK, ccTokenJSON(fmt.Sprintf("access-%d", round), current, 3600)
 	})
 	f := newCCFixture(t, srv)
 	conn := f.ccExpired(t)
-	replicas := []*connect.Connector{f.c, f.again(t)}
-	var wg sync.WaitGroup
-	errs := make([]error, len(replicas))
-	toks := make([]*oauth2.Token, len(replicas))
-	for i, c := range replicas {
-		ts, err := c.TokenSource(context.Background(), conn.ID)
-		if err != nil {
-			t.Fatal(err)
+	replicas := []*connect.Connector{f.c, f.again(t), f.again(t)}
+	for r := 1; r <= 3; r++ {
+		var wg sync.WaitGroup
+		var got sync.Map
+		var failures atomic.Int64
+		for _, c := range replicas {
+			ts, err := c.TokenSource(context.Background(), conn.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for range 8 {
+				wg.Go(func() {
+					tok, err := ts.Token()
+					if err != nil {
+						failures.Add(1)
+						t.Errorf("round %d: Token: %v", r, err)
+						return
+					}
+					got.Store(tok.AccessToken, true)
+				})
+			}
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			toks[i], errs[i] = ts.Token()
-		}()
-	}
-	wg.Wait()
-	for i := range replicas {
-		if errs[i] != nil || toks[i].AccessToken != ccAccessToken2 {
-			t.Errorf("replica %d: %v, %v; want %s", i, toks[i], errs[i], ccAccessToken2)
+		wg.Wait()
+		mu.Lock()
+		reqs, rev := requests, revoked
+		mu.Unlock()
+		want := fmt.Sprintf("access-%d", r)
+		got.Range(func(k, _ any) bool {
+			if k != want {
+				t.Errorf("round %d: a caller got %v, want %s", r, k, want)
+			}
+			return true
+		})
+		if reqs != r || rev || failures.Load() != 0 {
+			t.Fatalf("round %d: %d refresh requests in all (want %d), grant revoked: %t, %d failures", r, reqs, r, rev, failures.Load())
 		}
+		f.clock.Advance(2 * time.Hour)
 	}
 	if got, err := f.c.Connection(context.Background(), "proj", conn.ID); err != nil || got.Status != connect.StatusWorking {
 		t.Errorf("connection = %+v, %v; want status working", got, err)
 	}
-	if tok, err := ccToken(t, f.c, conn.ID); err != nil || tok.RefreshToken != ccRefreshToken2 {
-		t.Errorf("stored refresh token after the race: %v, %v; want the rotated one", tok, err)
+}
+
+// TestTokenSourceWaitsForAnotherReplica: while one replica refreshes, another waits for its
+// token instead of refreshing too; the wait ends with the caller's context.
+func TestTokenSourceWaitsForAnotherReplica(t *testing.T) {
+	release := make(chan struct{})
+	var requests atomic.Int64
+	srv := newCCTokenServer(t, func(r ccTokenRequest) (int, string) {
+		requests.Add(1)
+		<-release
+		return http.StatusOK, ccTokenJSON(ccAccessToken2, ccRefreshToken2, 3600)
+	})
+	f := newCCFixture(t, srv)
+	conn := f.ccExpired(t)
+	other := f.again(t)
+
+	done := make(chan error, 1)
+	go func() {
+		tok, err := ccToken(t, f.c, conn.ID)
+		if err == nil && tok.AccessToken != ccAccessToken2 {
+			err = fmt.Errorf("got %q", tok.AccessToken)
+		}
+		done <- err
+	}()
+	for requests.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	ts, err := other.TokenSource(ctx, conn.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok, err := ts.Token(); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("the waiting replica's Token = %v, %v; want context.DeadlineExceeded", tok, err)
+	}
+	if n := requests.Load(); n != 1 {
+		t.Errorf("%d refresh requests while one replica held the lease, want 1", n)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatalf("the refreshing replica: %v", err)
+	}
+	if tok, err := ccToken(t, other, conn.ID); err != nil || tok.AccessToken != ccAccessToken2 || requests.Load() != 1 {
+		t.Errorf("the other replica then gets %v, %v after %d requests; want %s and no new request", tok, err, requests.Load(), ccAccessToken2)
+	}
+}
+
+// TestTokenSourceLeaseReleasedOnFailure: a replica whose refresh fails gives its lease up,
+// so another may refresh at once rather than wait for the lease to run out.
+func TestTokenSourceLeaseReleasedOnFailure(t *testing.T) {
+	var requests atomic.Int64
+	srv := newCCTokenServer(t, func(r ccTokenRequest) (int, string) {
+		if requests.Add(1) == 1 {
+			return http.StatusServiceUnavailable, `{"error":"temporarily_unavailable"}`
+		}
+		return http.StatusOK, ccTokenJSON(ccAccessToken2, ccRefreshToken2, 3600)
+	})
+	f := newCCFixture(t, srv)
+	conn := f.ccExpired(t)
+	if _, err := ccToken(t, f.c, conn.ID); err == nil {
+		t.Fatal("the first refresh succeeded, want the provider's error")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ts, err := f.again(t).TokenSource(ctx, conn.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok, err := ts.Token(); err != nil || tok.AccessToken != ccAccessToken2 || requests.Load() != 2 {
+		t.Errorf("another replica's Token = %v, %v after %d requests; want %s after 2", tok, err, requests.Load(), ccAccessToken2)
 	}
 }
 
