@@ -25,6 +25,18 @@ type ConnectionStore struct {
 	// (e.g. a dump of its tables). The suite then checks that credentials reach it only as
 	// ciphertext.
 	Dump func(t *testing.T, store connect.ConnectionStore) []byte
+	// Replica, if set, returns another handle on the data of store, as another replica of a
+	// service has (its own connection pool, say). The concurrency tests then spread their
+	// writers over both.
+	Replica func(t *testing.T, store connect.ConnectionStore) connect.ConnectionStore
+}
+
+// handles returns the store and, with Replica, its other handle.
+func (s ConnectionStore) handles(t *testing.T, st connect.ConnectionStore) []connect.ConnectionStore {
+	if s.Replica == nil {
+		return []connect.ConnectionStore{st}
+	}
+	return []connect.ConnectionStore{st, s.Replica(t, st)}
 }
 
 // RunConnectionStore runs the [connect.ConnectionStore] conformance suite as subtests of t:
@@ -393,9 +405,10 @@ func connCopies(t *testing.T, s ConnectionStore) {
 }
 
 // connConcurrentUpdates runs read-modify-write loops from many goroutines, as replicas
-// refreshing one connection do: with optimistic concurrency no update is lost.
+// rotating one connection's refresh token do: with optimistic concurrency no update is lost.
 func connConcurrentUpdates(t *testing.T, s ConnectionStore) {
 	st := s.New(t)
+	handles := s.handles(t, st)
 	rec := record("proj", "conn-cc", "github", "g", "u", base)
 	rec.Connection.Scopes = nil
 	put(t, st, rec)
@@ -412,14 +425,15 @@ func connConcurrentUpdates(t *testing.T, s ConnectionStore) {
 						errs <- fmt.Errorf("writer %d: update %d kept conflicting", w, i)
 						return
 					}
-					r, err := st.Get(context.Background(), "proj", "conn-cc")
+					h := handles[w%len(handles)]
+					r, err := h.Get(context.Background(), "proj", "conn-cc")
 					if err != nil {
 						errs <- err
 						return
 					}
 					r.Connection.Scopes = append(r.Connection.Scopes, fmt.Sprintf("w%d-%d", w, i))
 					r.Credentials = fmt.Appendf(nil, "token from writer %d update %d", w, i)
-					err = st.Put(context.Background(), r)
+					err = h.Put(context.Background(), r)
 					if err == nil {
 						break
 					}
@@ -453,6 +467,7 @@ func connConcurrentUpdates(t *testing.T, s ConnectionStore) {
 // connConcurrentCreates races creates of one identity under different ids: exactly one wins.
 func connConcurrentCreates(t *testing.T, s ConnectionStore) {
 	st := s.New(t)
+	handles := s.handles(t, st)
 	const racers = 32
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -464,7 +479,8 @@ func connConcurrentCreates(t *testing.T, s ConnectionStore) {
 		go func() {
 			defer wg.Done()
 			<-start
-			err := st.Put(context.Background(), record("proj", fmt.Sprintf("conn-race-%d", i), "github", "g", "u", base))
+			h := handles[i%len(handles)]
+			err := h.Put(context.Background(), record("proj", fmt.Sprintf("conn-race-%d", i), "github", "g", "u", base))
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
