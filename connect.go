@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -225,8 +226,15 @@ func (c *Connector) AuthorizeURL(ctx context.Context, req OAuthConnectRequest) (
 	if c.redirectURL == "" {
 		return nil, errors.New("connect: Config.RedirectURL is not set")
 	}
+	workspace, md := req.ProviderWorkspaceRef, req.ProviderMetadata
+	if req.AuthorizeURL != "" {
+		var err error
+		if workspace, md, err = c.inputsFromAuthorizeURL(&req); err != nil {
+			return nil, err
+		}
+	}
 	p, values, authURL, tokenURL, err := c.resolveProvider(req.Provider, providers.OAuth2AuthorizationCode, "provider",
-		req.ProviderWorkspaceRef, req.ProviderMetadata)
+		workspace, md)
 	if err != nil {
 		return nil, err
 	}
@@ -239,6 +247,9 @@ func (c *Connector) AuthorizeURL(ctx context.Context, req OAuthConnectRequest) (
 	app, err := c.app(sctx, req.ProjectID, req.Provider, req.ProviderAppID)
 	if err != nil {
 		return nil, err
+	}
+	if req.ClientID != "" && req.ClientID != app.ClientID {
+		return nil, invalid("clientId", "is not the client id of the provider app", nil)
 	}
 
 	scopes := make([]string, 0, len(p.DefaultScopes)+len(app.Scopes)+len(req.Scopes)+1)
@@ -336,6 +347,44 @@ func (c *Connector) AuthorizeURL(ctx context.Context, req OAuthConnectRequest) (
 	c.log.LogAttrs(ctx, slog.LevelDebug, "connect: authorization started",
 		slog.String("provider", p.Name), slog.String("projectId", req.ProjectID), slog.String("appId", app.ID))
 	return &Authorization{URL: u, State: tok, ExpiresAt: s.ExpiresAt, Binding: Secret(binding)}, nil
+}
+
+// inputsFromAuthorizeURL reads the provider's inputs from the request's authorizeUrl and
+// merges them with its providerWorkspaceRef and providerMetadata, which must agree.
+func (c *Connector) inputsFromAuthorizeURL(req *OAuthConnectRequest) (string, ProviderMetadata, error) {
+	p, ok := c.providers.Lookup(req.Provider)
+	if !ok {
+		return "", nil, invalid("provider", "is not a known provider", ErrUnknownProvider)
+	}
+	values, err := p.MatchAuthURL(req.AuthorizeURL)
+	if err != nil {
+		var ve *metadata.ValueError
+		if errors.As(err, &ve) {
+			return "", nil, invalid("authorizeUrl", "its "+ve.Input+" "+strings.TrimPrefix(ve.Err.Error(), "metadata: "), nil)
+		}
+		return "", nil, invalid("authorizeUrl", "is not the authorize URL of provider "+p.Name, nil)
+	}
+	workspace := req.ProviderWorkspaceRef
+	md := make(ProviderMetadata, len(req.ProviderMetadata)+len(values))
+	maps.Copy(md, req.ProviderMetadata)
+	for name, v := range values {
+		given := req.ProviderMetadata[name].Value
+		field := "providerMetadata." + name
+		if name == "workspace" {
+			given, field = req.ProviderWorkspaceRef, "providerWorkspaceRef"
+		}
+		if given != "" {
+			if canon, err := p.Input(name).Normalize(given); err != nil || canon != v {
+				return "", nil, invalid(field, "differs from the one in authorizeUrl", nil)
+			}
+		}
+		if name == "workspace" {
+			workspace = v
+		} else {
+			md[name] = MetadataValue{Value: v}
+		}
+	}
+	return workspace, md, nil
 }
 
 // storeContext bounds the store calls of one operation by the store timeout.

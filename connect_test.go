@@ -523,6 +523,81 @@ func TestConnectorAppChoice(t *testing.T) {
 	}
 }
 
+// TestConnectorAuthorizeURLFromSeed002 covers seed 002's authorizeUrl and clientId: the
+// provider's inputs are read from the authorize URL, which can never point the flow elsewhere,
+// and the client id must be the app's.
+func TestConnectorAuthorizeURLFromSeed002(t *testing.T) {
+	tests := []struct {
+		name      string
+		provider  string
+		edit      func(*connect.OAuthConnectRequest)
+		wantHost  string // the host of the URL built, or "" for an error
+		wantField string
+	}{
+		{"workspace read from the URL", "desk", func(r *connect.OAuthConnectRequest) {
+			r.AuthorizeURL = "https://acme.desk.example/oauth/authorizations/new"
+		}, "acme.desk.example", ""},
+		{"the same workspace given twice", "desk", func(r *connect.OAuthConnectRequest) {
+			r.AuthorizeURL, r.ProviderWorkspaceRef = "https://acme.desk.example/oauth/authorizations/new", "ACME"
+		}, "acme.desk.example", ""},
+		{"another workspace given", "desk", func(r *connect.OAuthConnectRequest) {
+			r.AuthorizeURL, r.ProviderWorkspaceRef = "https://acme.desk.example/oauth/authorizations/new", "other"
+		}, "", "providerWorkspaceRef"},
+		{"a metadata input read from the URL", "suite", func(r *connect.OAuthConnectRequest) {
+			r.AuthorizeURL = "https://1234567-sb1.app.suite.example/authorize.nl"
+		}, "1234567-sb1.app.suite.example", ""},
+		{"a metadata input that differs", "suite", func(r *connect.OAuthConnectRequest) {
+			r.AuthorizeURL = "https://1234567-sb1.app.suite.example/authorize.nl"
+			r.ProviderMetadata = connect.ProviderMetadata{"accountId": {Value: "7654321"}}
+		}, "", "providerMetadata.accountId"},
+		{"a fixed authorize URL", "plain", func(r *connect.OAuthConnectRequest) {
+			r.AuthorizeURL = "https://auth.plain.example/authorize"
+		}, "auth.plain.example", ""},
+		{"the default of an optional input", "sfdc", func(r *connect.OAuthConnectRequest) {
+			r.AuthorizeURL = "https://login.salesforce.com/services/oauth2/authorize"
+		}, "login.salesforce.com", ""},
+		{"another host", "plain", func(r *connect.OAuthConnectRequest) {
+			r.AuthorizeURL = "https://evil.example/authorize"
+		}, "", "authorizeUrl"},
+		{"a look-alike host", "desk", func(r *connect.OAuthConnectRequest) {
+			r.AuthorizeURL = "https://evil.example/x.desk.example/oauth/authorizations/new"
+		}, "", "authorizeUrl"},
+		{"a query of its own", "plain", func(r *connect.OAuthConnectRequest) {
+			r.AuthorizeURL = "https://auth.plain.example/authorize?redirect_uri=https://evil.example"
+		}, "", "authorizeUrl"},
+		{"another provider's URL", "plain", func(r *connect.OAuthConnectRequest) {
+			r.AuthorizeURL = "https://acme.desk.example/oauth/authorizations/new"
+		}, "", "authorizeUrl"},
+		{"the app's client id", "plain", func(r *connect.OAuthConnectRequest) { r.ClientID = "plain-client" }, "auth.plain.example", ""},
+		{"another client id", "plain", func(r *connect.OAuthConnectRequest) { r.ClientID = "someone-else" }, "", "clientId"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			r := request(tt.provider)
+			tt.edit(&r)
+			a, err := f.c.AuthorizeURL(context.Background(), r)
+			if tt.wantField != "" {
+				if a != nil {
+					t.Errorf("AuthorizeURL returned %+v with an error", a)
+				}
+				assertField(t, err, tt.wantField)
+				if f.states.calls != 0 {
+					t.Errorf("the state store was called %d times for a bad request", f.states.calls)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("AuthorizeURL: %v", err)
+			}
+			u, err := url.Parse(a.URL)
+			if err != nil || u.Host != tt.wantHost {
+				t.Errorf("URL %s: host %q, want %q", a.URL, u.Host, tt.wantHost)
+			}
+		})
+	}
+}
+
 func TestConnectorCSRFBinding(t *testing.T) {
 	f := newFixture(t)
 	r := request("plain")

@@ -48,6 +48,14 @@ type OAuthConnectRequest struct {
 	// DisableOfflineAccess asks for no refresh token: neither offline_access nor the
 	// provider's own refresh scope or parameter is added.
 	DisableOfflineAccess bool `json:"disableOfflineAccess,omitempty"`
+	// AuthorizeURL, when set (seed 002's authorizeUrl), must be the provider's authorize URL
+	// as the catalog renders it: the provider's workspace and other inputs in it are read
+	// from it, and must agree with ProviderWorkspaceRef and ProviderMetadata where those
+	// give them too. It can never point the flow at another URL.
+	AuthorizeURL string `json:"authorizeUrl,omitempty" validate:"omitempty,max=2048"`
+	// ClientID, when set (seed 002's clientId), must be the client id of the provider app
+	// the flow uses.
+	ClientID string `json:"clientId,omitempty" validate:"omitempty,max=1024"`
 }
 
 // ProviderMetadata maps provider input names to values, in Ampersand's form:
@@ -146,7 +154,7 @@ func (r *OAuthConnectRequest) plainlyValid() bool {
 		plainText(r.GroupName, 0, 255) && plainText(r.ConsumerName, 0, 255) &&
 		plainText(r.ProviderWorkspaceRef, 0, 253) && (r.ProviderAppID == "" || plainIdent(r.ProviderAppID, 255)) &&
 		len(r.ProviderMetadata) == 0 && len(r.Scopes) <= 50 && len(r.Prompt) <= 256 &&
-		len(r.AdditionalParams) <= 65536
+		len(r.AdditionalParams) <= 65536 && r.AuthorizeURL == "" && r.ClientID == ""
 }
 
 func plainIdent(s string, max int) bool { return s != "" && len(s) <= max && ident(s) }

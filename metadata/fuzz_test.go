@@ -265,3 +265,40 @@ func FuzzParseTemplate(f *testing.F) {
 		}
 	})
 }
+
+// FuzzMatch holds Template.Match to Render: a URL that Render made matches, giving back the
+// values it was made from; and a URL that matches is exactly what its values render.
+func FuzzMatch(f *testing.F) {
+	for _, s := range fuzzSeeds() {
+		f.Add(s, "https://"+s+".zendesk.com/x")
+	}
+	f.Add("acme", "https://login.example.com/acme/oauth")
+	zendesk := parse(f, "https://{{workspace}}.zendesk.com/x", []metadata.Input{workspaceInput}, zendeskHosts)
+	path := parse(f, "https://login.example.com/{{tenant}}/oauth", []metadata.Input{tenantInput}, nil)
+	f.Fuzz(func(t *testing.T, value, rawURL string) {
+		for _, tt := range []struct {
+			tmpl *metadata.Template
+			name string
+		}{{zendesk, "workspace"}, {path, "tenant"}} {
+			if rendered, err := tt.tmpl.Render(metadata.Values{tt.name: value}); err == nil {
+				got, err := tt.tmpl.Match(rendered)
+				if err != nil {
+					t.Fatalf("%s: Match(Render(%q) = %q) = %v", tt.tmpl, value, rendered, err)
+				}
+				if again, err := tt.tmpl.Render(got); err != nil || again != rendered {
+					t.Fatalf("%s: Match(%q) = %v, which renders %q, %v", tt.tmpl, rendered, got, again, err)
+				}
+			}
+			got, err := tt.tmpl.Match(rawURL)
+			if err != nil {
+				if len(rawURL) >= 16 && strings.Contains(err.Error(), rawURL) {
+					t.Fatalf("%s: Match(%q): the error holds the URL", tt.tmpl, rawURL)
+				}
+				continue
+			}
+			if again, err := tt.tmpl.Render(got); err != nil || again != rawURL {
+				t.Fatalf("%s: Match(%q) = %v, which renders %q, %v", tt.tmpl, rawURL, got, again, err)
+			}
+		}
+	})
+}

@@ -293,6 +293,63 @@ func (t *Template) Render(values Values) (string, error) {
 	return s, nil
 }
 
+// ErrNoMatch is matched by the error of [Template.Match] for a URL the template cannot render.
+var ErrNoMatch = errors.New("metadata: the URL is not one the template renders")
+
+// Match is Render in reverse: it reads the values of the placeholders from rawURL, a URL the
+// template rendered, checks each against its input's rule, and returns them when rendering
+// them gives rawURL back, byte for byte. A value that fails its rule is a *[ValueError]
+// naming the input; any other mismatch matches [ErrNoMatch]. The URL is never in the error.
+func (t *Template) Match(rawURL string) (Values, error) {
+	if len(rawURL) > MaxEndpointLen {
+		return nil, ErrNoMatch
+	}
+	values := make(Values, len(t.names))
+	rest := rawURL
+	for i, p := range t.parts {
+		if p.input == nil {
+			var ok bool
+			if rest, ok = strings.CutPrefix(rest, p.lit); !ok {
+				return nil, ErrNoMatch
+			}
+			continue
+		}
+		// A placeholder runs up to the first occurrence of the literal after it: no input of
+		// a URL holds that literal's first character where it stands (a DNS label has no dot,
+		// a path segment no slash), so the first occurrence is the only one that can match.
+		end := len(rest)
+		if i+1 < len(t.parts) {
+			next := t.parts[i+1]
+			if next.input != nil {
+				return nil, ErrNoMatch // two placeholders side by side cannot be told apart
+			}
+			if end = strings.Index(rest, next.lit); end < 0 {
+				return nil, ErrNoMatch
+			}
+		}
+		v := rest[:end]
+		rest = rest[end:]
+		if prev, seen := values[p.input.Name]; seen && prev != v {
+			return nil, ErrNoMatch
+		}
+		c, err := p.input.Normalize(v)
+		if err != nil {
+			return nil, &ValueError{Input: p.input.Name, Err: err}
+		}
+		values[p.input.Name] = c
+	}
+	if rest != "" {
+		return nil, ErrNoMatch
+	}
+	if r, err := t.Render(values); err != nil || r != rawURL {
+		if err != nil {
+			return nil, err
+		}
+		return nil, ErrNoMatch
+	}
+	return values, nil
+}
+
 // resolve applies an absent optional value's default, then the input's rule.
 func (in *Input) resolve(v string) (string, error) {
 	if v == "" && in.Optional {

@@ -2,6 +2,7 @@ package metadata_test
 
 import (
 	"errors"
+	"maps"
 	"net/url"
 	"slices"
 	"strings"
@@ -467,6 +468,62 @@ func TestIsLoopback(t *testing.T) {
 	for _, tt := range tests {
 		if got := metadata.IsLoopback(tt.host); got != tt.want {
 			t.Errorf("IsLoopback(%q) = %v, want %v", tt.host, got, tt.want)
+		}
+	}
+}
+
+func TestTemplateMatch(t *testing.T) {
+	zendesk := parse(t, zendeskAuth, []metadata.Input{workspaceInput}, zendeskHosts)
+	tenant := parse(t, "https://login.example.com/{{tenant}}/oauth2/authorize?v=2", []metadata.Input{tenantInput}, nil)
+	host := parse(t, "https://{{host}}.my.salesforce.com/services/oauth2/authorize", []metadata.Input{{Name: "host", Kind: metadata.Hostname}},
+		metadata.Hosts{"*.my.salesforce.com", "*.sandbox.my.salesforce.com"})
+	region := parse(t, "https://{{region}}.example.com/{{workspace}}/authorize",
+		[]metadata.Input{{Name: "region", Kind: metadata.Enum, Values: []string{"us", "eu"}}, workspaceInput}, metadata.Hosts{"us.example.com", "eu.example.com"})
+	fixed := parse(t, "https://app.example.com/oauth/authorize", nil, nil)
+	tests := []struct {
+		tmpl    *metadata.Template
+		url     string
+		want    metadata.Values
+		wantErr string // "" for success; "input" for a *ValueError; "match" for ErrNoMatch
+	}{
+		{zendesk, "https://acme.zendesk.com/oauth/authorizations/new", metadata.Values{"workspace": "acme"}, ""},
+		{zendesk, "https://acme-2.zendesk.com/oauth/authorizations/new", metadata.Values{"workspace": "acme-2"}, ""},
+		{zendesk, "https://ACME.zendesk.com/oauth/authorizations/new", nil, "match"}, // not as the template renders it
+		{zendesk, "https://a.b.zendesk.com/oauth/authorizations/new", nil, "match"},
+		{zendesk, "https://evil.com/x.zendesk.com/oauth/authorizations/new", nil, "input"},
+		{zendesk, "https://evil.com#.zendesk.com/oauth/authorizations/new", nil, "input"},
+		{zendesk, "https://acme.zendesk.com/oauth/authorizations/new?prompt=none", nil, "match"},
+		{zendesk, "https://acme.zendesk.com/oauth/authorizations/newer", nil, "match"},
+		{zendesk, "https://.zendesk.com/oauth/authorizations/new", nil, "input"},
+		{zendesk, "http://acme.zendesk.com/oauth/authorizations/new", nil, "match"},
+		{zendesk, "", nil, "match"},
+		{tenant, "https://login.example.com/contoso/oauth2/authorize?v=2", metadata.Values{"tenant": "contoso"}, ""},
+		{tenant, "https://login.example.com/contoso/oauth2/authorize", nil, "match"},
+		{tenant, "https://login.example.com/../oauth2/authorize?v=2", nil, "input"},
+		{tenant, "https://login.example.com/a/b/oauth2/authorize?v=2", nil, "input"},
+		{host, "https://acme.my.salesforce.com/services/oauth2/authorize", metadata.Values{"host": "acme"}, ""},
+		{host, "https://acme--uat.sandbox.my.salesforce.com/services/oauth2/authorize", metadata.Values{"host": "acme--uat.sandbox"}, ""},
+		{host, "https://a.b.c.my.salesforce.com/services/oauth2/authorize", nil, "match"}, // renders, but not to an allowed host
+		{host, "https://evil.example/.my.salesforce.com/services/oauth2/authorize", nil, "input"},
+		{region, "https://eu.example.com/acme/authorize", metadata.Values{"region": "eu", "workspace": "acme"}, ""},
+		{region, "https://ap.example.com/acme/authorize", nil, "input"},
+		{fixed, "https://app.example.com/oauth/authorize", metadata.Values{}, ""},
+		{fixed, "https://app.example.com/oauth/authorize/", nil, "match"},
+		{fixed, "https://app.example.com.evil.com/oauth/authorize", nil, "match"},
+	}
+	for _, tt := range tests {
+		got, err := tt.tmpl.Match(tt.url)
+		var ve *metadata.ValueError
+		switch {
+		case tt.wantErr == "" && (err != nil || !maps.Equal(got, tt.want)):
+			t.Errorf("%s.Match(%q) = %v, %v; want %v", tt.tmpl, tt.url, got, err, tt.want)
+		case tt.wantErr == "input" && !errors.As(err, &ve):
+			t.Errorf("%s.Match(%q) = %v, %v; want a *ValueError", tt.tmpl, tt.url, got, err)
+		case tt.wantErr == "match" && !errors.Is(err, metadata.ErrNoMatch) && !errors.Is(err, metadata.ErrInvalidValue):
+			t.Errorf("%s.Match(%q) = %v, %v; want ErrNoMatch", tt.tmpl, tt.url, got, err)
+		}
+		if err != nil && tt.url != "" && strings.Contains(err.Error(), tt.url) {
+			t.Errorf("%s.Match(%q): the error %q holds the URL", tt.tmpl, tt.url, err)
 		}
 	}
 }

@@ -67,6 +67,23 @@ func render(t, fallback *metadata.Template, values metadata.Values) (string, err
 	return t.Render(values)
 }
 
+// MatchAuthURL reads the provider's inputs from rawURL, which must be the provider's authorize
+// URL as [Provider.Endpoints] renders it (without the fixed authorize parameters, which connect
+// adds): the values of its placeholders, in canonical form. A value failing its input's rule is
+// a *[metadata.ValueError]; a URL that is not the provider's matches [metadata.ErrNoMatch].
+func (p *Provider) MatchAuthURL(rawURL string) (metadata.Values, error) {
+	if p.authURL == nil {
+		return nil, metadata.ErrNoMatch
+	}
+	values, err := p.authURL.Match(rawURL)
+	if err != nil && p.defaultAuthURL != nil {
+		if v, derr := p.defaultAuthURL.Match(rawURL); derr == nil {
+			return v, nil
+		}
+	}
+	return values, err
+}
+
 // EncodedAuthParams returns the fixed authorize parameters, URL-encoded in key order.
 func (p *Provider) EncodedAuthParams() string { return p.authParams }
 

@@ -74,3 +74,43 @@ func orDash(s string) string {
 	}
 	return s
 }
+
+// TestMatchAuthURLCatalog reads every provider's inputs back from its rendered authorize URL:
+// what MatchAuthURL returns renders the same URL again.
+func TestMatchAuthURLCatalog(t *testing.T) {
+	r := providers.Default()
+	matched := 0
+	for _, name := range r.Names() {
+		p, _ := r.Lookup(name)
+		if p.AuthURL == "" {
+			if _, err := p.MatchAuthURL("https://example.com/authorize"); err == nil {
+				t.Errorf("%s has no authorize URL, but MatchAuthURL matched one", name)
+			}
+			continue
+		}
+		for _, all := range []bool{true, false} {
+			v, err := p.Resolve(samples(p, all))
+			if err != nil {
+				t.Fatalf("%s: Resolve: %v", name, err)
+			}
+			auth, _, err := p.Endpoints(v)
+			if err != nil {
+				t.Fatalf("%s: Endpoints: %v", name, err)
+			}
+			got, err := p.MatchAuthURL(auth)
+			if err != nil {
+				t.Errorf("%s: MatchAuthURL(%s): %v", name, auth, err)
+				continue
+			}
+			again, _, err := p.Endpoints(got)
+			if err != nil || again != auth {
+				t.Errorf("%s: MatchAuthURL(%s) = %v, which renders %s, %v", name, auth, got, again, err)
+			}
+			matched++
+		}
+		if _, err := p.MatchAuthURL("https://evil.example.com/authorize"); err == nil {
+			t.Errorf("%s: MatchAuthURL matched another host", name)
+		}
+	}
+	t.Logf("%d authorize URLs matched", matched)
+}
