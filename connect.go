@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sync/singleflight"
@@ -107,8 +108,9 @@ type Connector struct {
 	log          *slog.Logger
 	now          func() time.Time
 	rand         io.Reader
-	instance     string // names this Connector in the refresh leases it takes
-	inMemory     bool   // apps and states are the memory stores, which never block
+	instance     string    // names this Connector in the refresh leases it takes
+	sessionBufs  sync.Pool // *[]byte buffers for encoding pending authorizations
+	inMemory     bool      // apps and states are the memory stores, which never block
 }
 
 // New checks cfg and returns a Connector.
@@ -338,8 +340,19 @@ func (c *Connector) AuthorizeURL(ctx context.Context, req OAuthConnectRequest) (
 	now := c.now()
 	s.CreatedAt = now
 	s.ExpiresAt = now.Add(c.stateTTL)
-	rec := s.marshal()
-	if err := c.states.Save(sctx, state.Key(tok), rec, c.stateTTL); err != nil {
+	// The record is encoded into a buffer of the Connector's: Save copies what it keeps
+	// (state.Store's contract), so the buffer is cleared and reused.
+	buf, _ := c.sessionBufs.Get().(*[]byte)
+	if buf == nil {
+		buf = new([]byte)
+	}
+	rec := s.appendTo((*buf)[:0])
+	err = c.states.Save(sctx, state.Key(tok), rec, c.stateTTL)
+	clear(rec)
+	if *buf = rec[:0]; cap(rec) <= maxPooledSession {
+		c.sessionBufs.Put(buf)
+	}
+	if err != nil {
 		c.log.LogAttrs(ctx, slog.LevelError, "connect: saving the pending authorization failed",
 			slog.String("provider", p.Name), slog.String("projectId", req.ProjectID), slog.Any("error", err))
 		return nil, fmt.Errorf("%w: saving the pending authorization: %w", ErrStoreUnavailable, err)
@@ -386,6 +399,9 @@ func (c *Connector) inputsFromAuthorizeURL(req *OAuthConnectRequest) (string, Pr
 	}
 	return workspace, md, nil
 }
+
+// maxPooledSession caps the buffers kept for encoding sessions: a rare huge one is dropped.
+const maxPooledSession = 16 << 10
 
 // storeContext bounds the store calls of one operation by the store timeout.
 func (c *Connector) storeContext(ctx context.Context) (context.Context, context.CancelFunc) {
@@ -447,11 +463,10 @@ func resolveInputs(p *providers.Provider, workspace string, md ProviderMetadata)
 	if workspace != "" {
 		values["workspace"] = workspace
 	}
-	resolved, err := p.Resolve(values)
-	if err != nil {
+	if err := p.ResolveInPlace(values); err != nil {
 		return nil, inputError(err)
 	}
-	return resolved, nil
+	return values, nil
 }
 
 // inputError turns a metadata.ValueError into a ValidationError naming the request field.

@@ -37,8 +37,11 @@ type session struct {
 // marshal encodes the session compactly: the version byte, then each field in order, strings
 // and byte slices as a uvarint length and the bytes, lists and maps as a uvarint count and
 // their items (map keys sorted), times as varint Unix nanoseconds.
-func (s *session) marshal() []byte {
-	n := 1 + 2*binary.MaxVarintLen64 + 16*binary.MaxVarintLen32 + len(s.BindingHash)
+func (s *session) marshal() []byte { return s.appendTo(nil) }
+
+// appendTo appends the encoded session to b.
+func (s *session) appendTo(b []byte) []byte {
+	n := len(b) + 1 + 2*binary.MaxVarintLen64 + 16*binary.MaxVarintLen32 + len(s.BindingHash)
 	for _, f := range s.strings() {
 		n += len(*f)
 	}
@@ -48,7 +51,7 @@ func (s *session) marshal() []byte {
 	for _, sc := range s.Scopes {
 		n += len(sc) + binary.MaxVarintLen32
 	}
-	b := make([]byte, 0, n)
+	b = slices.Grow(b, n-len(b))
 	b = append(b, sessionVersion)
 	for _, f := range s.strings() {
 		b = appendString(b, *f)

@@ -2,6 +2,7 @@ package providers
 
 import (
 	"errors"
+	"maps"
 	"slices"
 
 	"github.com/connectkit/connect/metadata"
@@ -15,28 +16,40 @@ var ErrUnknownInput = errors.New("providers: not an input of this provider")
 // failing its rule, or a value for an input the provider does not declare is a
 // *[metadata.ValueError] naming the input; values is not changed.
 func (p *Provider) Resolve(values metadata.Values) (metadata.Values, error) {
+	out := make(metadata.Values, max(len(p.Inputs), len(values)))
+	maps.Copy(out, values)
+	if err := p.ResolveInPlace(out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ResolveInPlace is [Provider.Resolve] for a map the caller owns: it puts the values in
+// canonical form and fills in the defaults in values itself, sparing a copy. On an error,
+// values is left in an unspecified state.
+func (p *Provider) ResolveInPlace(values metadata.Values) error {
 	for name := range values {
 		if p.input(name) == nil {
-			return nil, &metadata.ValueError{Input: name, Err: ErrUnknownInput}
+			return &metadata.ValueError{Input: name, Err: ErrUnknownInput}
 		}
 	}
-	out := make(metadata.Values, len(p.Inputs))
 	for i := range p.Inputs {
 		in := &p.Inputs[i]
 		v := values[in.Name]
 		if v == "" && in.Optional {
 			if in.Default == "" {
+				delete(values, in.Name)
 				continue
 			}
 			v = in.Default
 		}
 		c, err := in.Normalize(v)
 		if err != nil {
-			return nil, &metadata.ValueError{Input: in.Name, Err: err}
+			return &metadata.ValueError{Input: in.Name, Err: err}
 		}
-		out[in.Name] = c
+		values[in.Name] = c
 	}
-	return out, nil
+	return nil
 }
 
 // Endpoints renders the authorize and token URLs from values resolved by [Provider.Resolve].

@@ -557,6 +557,10 @@ func TestResolve(t *testing.T) {
 			if err != nil || !maps.Equal(again, got) {
 				t.Errorf("Resolve(Resolve(x)) = %v, %v; want %v (idempotent)", again, err, got)
 			}
+			inPlace := maps.Clone(tt.values)
+			if err := p.ResolveInPlace(inPlace); err != nil || !maps.Equal(inPlace, got) {
+				t.Errorf("ResolveInPlace(%q) left %v, %v; want %v", tt.values, inPlace, err, got)
+			}
 			if _, _, err := p.Endpoints(got); err != nil {
 				t.Errorf("Endpoints(%v) = %v, want nil", got, err)
 			}

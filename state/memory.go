@@ -33,6 +33,18 @@ type MemoryStore struct {
 	mu        sync.Mutex
 	entries   map[string]memoryEntry
 	lastSweep time.Time
+	// expiring lists the saved keys in the order they expire, from expiring[head] on, as
+	// long as Saves come in that order (the usual case: one TTL for all). A sweep then pops
+	// the expired ones from the front instead of scanning every entry. A Save that expires
+	// before the last one listed sets unordered: sweeps scan the whole map until it empties.
+	expiring  []expiringKey
+	head      int
+	unordered bool
+}
+
+type expiringKey struct {
+	key     string
+	expires time.Time
 }
 
 type memoryEntry struct {
@@ -95,7 +107,15 @@ func (s *MemoryStore) Save(ctx context.Context, key string, value []byte, ttl ti
 	if now.Sub(s.lastSweep) >= s.interval() {
 		s.sweepLocked(now)
 	}
-	s.entries[key] = memoryEntry{value: value, expires: now.Add(ttl)}
+	expires := now.Add(ttl)
+	s.entries[key] = memoryEntry{value: value, expires: expires}
+	if !s.unordered {
+		if n := len(s.expiring); n > s.head && expires.Before(s.expiring[n-1].expires) {
+			s.unordered, s.expiring, s.head = true, nil, 0
+		} else {
+			s.expiring = append(s.expiring, expiringKey{key, expires})
+		}
+	}
 	return nil
 }
 
@@ -132,12 +152,32 @@ func (s *MemoryStore) Len() int {
 
 // sweepLocked deletes every entry expired at now. s.mu must be held.
 func (s *MemoryStore) sweepLocked(now time.Time) {
-	for k, e := range s.entries {
-		if !now.Before(e.expires) {
+	s.lastSweep = now
+	if s.unordered {
+		for k, e := range s.entries {
+			if !now.Before(e.expires) {
+				delete(s.entries, k)
+			}
+		}
+		if len(s.entries) == 0 {
+			s.unordered = false
+		}
+		return
+	}
+	for ; s.head < len(s.expiring) && !now.Before(s.expiring[s.head].expires); s.head++ {
+		// The key may have been taken, or saved again with a later expiry: only an entry
+		// that has expired goes.
+		k := s.expiring[s.head].key
+		if e, ok := s.entries[k]; ok && !now.Before(e.expires) {
 			delete(s.entries, k)
 		}
+		s.expiring[s.head] = expiringKey{}
 	}
-	s.lastSweep = now
+	if s.head > len(s.expiring)/2 {
+		n := copy(s.expiring, s.expiring[s.head:])
+		clear(s.expiring[n:])
+		s.expiring, s.head = s.expiring[:n], 0
+	}
 }
 
 func (s *MemoryStore) clock() time.Time {

@@ -441,3 +441,72 @@ func BenchmarkMemoryStoreSaveTakeParallel(b *testing.B) {
 		}
 	})
 }
+
+// TestMemoryStoreSweepOrder covers how a sweep finds the expired entries: in order of
+// expiry while the saves come in that order, by a scan of every entry once they do not.
+func TestMemoryStoreSweepOrder(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name  string
+		saves []struct {
+			key   string
+			after time.Duration // the clock moves this much before the Save
+			ttl   time.Duration
+		}
+		sweepAt time.Duration // since the first Save; the sweep runs in one more Save
+		want    []string      // the keys left besides the one that ran the sweep
+	}{
+		{
+			name: "one ttl",
+			saves: []struct {
+				key   string
+				after time.Duration
+				ttl   time.Duration
+			}{{"a", 0, time.Second}, {"b", 0, time.Second}, {"c", time.Hour, time.Hour}},
+			sweepAt: time.Hour + time.Minute, want: []string{"c"},
+		},
+		{
+			name: "saved again with a later expiry",
+			saves: []struct {
+				key   string
+				after time.Duration
+				ttl   time.Duration
+			}{{"a", 0, time.Minute}, {"b", 0, time.Minute}, {"a", 50 * time.Second, 10 * time.Minute}},
+			sweepAt: 2 * time.Minute, want: []string{"a"},
+		},
+		{
+			name: "ttls out of order",
+			saves: []struct {
+				key   string
+				after time.Duration
+				ttl   time.Duration
+			}{{"long", 0, time.Hour}, {"short", 0, time.Second}, {"mid", 0, 10 * time.Minute}},
+			sweepAt: 2 * time.Minute, want: []string{"long", "mid"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clock := newFakeClock()
+			start := clock.Now()
+			s := state.NewMemoryStore(state.WithClock(clock.Now), state.WithSweepInterval(time.Minute))
+			for _, sv := range tt.saves {
+				clock.Advance(sv.after)
+				if err := s.Save(ctx, sv.key, []byte(sv.key), sv.ttl); err != nil {
+					t.Fatal(err)
+				}
+			}
+			clock.Advance(tt.sweepAt - clock.Now().Sub(start))
+			if err := s.Save(ctx, "sweeper", []byte("v"), time.Hour); err != nil {
+				t.Fatal(err)
+			}
+			if got := s.Len(); got != len(tt.want)+1 {
+				t.Errorf("Len() after the sweep = %d, want %d (%v and the sweeper)", got, len(tt.want)+1, tt.want)
+			}
+			for _, k := range tt.want {
+				if v, err := s.Take(ctx, k); err != nil || string(v) != k {
+					t.Errorf("Take(%s) = %q, %v; want it kept", k, v, err)
+				}
+			}
+		})
+	}
+}
