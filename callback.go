@@ -346,7 +346,7 @@ func (c *Connector) Callback(ctx context.Context, r *http.Request, opts ...Callb
 	}
 	cr := &credentials{
 		AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, TokenType: tok.TokenType,
-		Expiry: c.expiry(tok), ObtainedAt: now, TokenURL: s.TokenURL,
+		Expiry: c.expiry(tok), ObtainedAt: now, TokenURL: s.TokenURL, RefreshURL: s.RefreshURL,
 	}
 	return c.upsert(ctx, conn, cr)
 }

@@ -812,3 +812,39 @@ func TestCallbackSendsTheProvidersTokenParams(t *testing.T) {
 		t.Errorf("token request %v: want expiring=1 beside the standard parameters", f.te.forms[0])
 	}
 }
+
+// TestCallbackFixesRefreshURL: a provider's refresh URL is fixed when the flow starts, kept
+// with the connection, and its refreshes go there.
+func TestCallbackFixesRefreshURL(t *testing.T) {
+	var refreshes atomic.Int64
+	f := newCallbackFixture(t, func(p *providers.Provider) { p.RefreshURL = strings.TrimSuffix(p.TokenURL, "/token") + "/refresh" })
+	f.te.setResponse(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/refresh":
+			refreshes.Add(1)
+			fmt.Fprint(w, `{"access_token":"refreshed","token_type":"Bearer","expires_in":3600}`)
+		case "/token":
+			fmt.Fprintf(w, `{"access_token":%q,"refresh_token":%q,"token_type":"Bearer","expires_in":3600}`, sentinelAT, sentinelRT)
+		default:
+			http.NotFound(w, r)
+		}
+	})
+	a := f.begin(t)
+	conn, err := f.c.Callback(context.Background(), callbackRequest("code="+sentinelCode+"&state="+a.State))
+	if err != nil {
+		t.Fatalf("Callback: %v", err)
+	}
+	f.now = f.now.Add(2 * time.Hour)
+	ts, err := f.c.TokenSource(context.Background(), conn.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := ts.Token()
+	if err != nil || tok.AccessToken != "refreshed" || refreshes.Load() != 1 {
+		t.Errorf("Token = %v, %v after %d requests to the refresh URL; want the refreshed token after 1", tok, err, refreshes.Load())
+	}
+	if tok != nil && tok.RefreshToken != sentinelRT {
+		t.Errorf("refresh token %q, want the original kept", tok.RefreshToken)
+	}
+}

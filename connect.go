@@ -240,6 +240,10 @@ func (c *Connector) AuthorizeURL(ctx context.Context, req OAuthConnectRequest) (
 	if err != nil {
 		return nil, err
 	}
+	refreshURL, err := p.RefreshEndpoint(values)
+	if err != nil {
+		return nil, inputError(err)
+	}
 	sep := p.Separator()
 	if _, err := checkScopes(req.Scopes, sep); err != nil {
 		return nil, err
@@ -295,6 +299,7 @@ func (c *Connector) AuthorizeURL(ctx context.Context, req OAuthConnectRequest) (
 		AppID:        app.ID,
 		RedirectURI:  c.redirectURL,
 		TokenURL:     tokenURL,
+		RefreshURL:   refreshURL,
 		Scopes:       scopes,
 	}
 	var challenge string

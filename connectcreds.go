@@ -54,7 +54,11 @@ func (c *Connector) Connect(ctx context.Context, req ConnectionRequest) (*Connec
 	if len(conn.ProviderMetadata) == 0 {
 		conn.ProviderMetadata = nil
 	}
-	cr := &credentials{TokenURL: tokenURL, ObtainedAt: c.now()}
+	refreshURL, err := p.RefreshEndpoint(values)
+	if err != nil {
+		return nil, inputError(err)
+	}
+	cr := &credentials{TokenURL: tokenURL, RefreshURL: refreshURL, ObtainedAt: c.now()}
 
 	switch kind {
 	case providers.APIKey:

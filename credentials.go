@@ -28,8 +28,10 @@ type credentials struct {
 	ClientSecret string
 	Scopes       []string // asked for again by client credentials
 	// TokenURL is the token endpoint fixed when the connection was made: refreshes go
-	// there, never to an endpoint resolved again later.
-	TokenURL string
+	// there (or to RefreshURL, when the provider redeems refresh tokens elsewhere), never
+	// to an endpoint resolved again later.
+	TokenURL   string
+	RefreshURL string
 	// LeaseOwner is the Connector refreshing the token until LeaseUntil: the other replicas
 	// wait for its token rather than spend the same refresh token (see Connector.token).
 	LeaseOwner string
@@ -37,7 +39,7 @@ type credentials struct {
 }
 
 // credentialsVersion is the first byte of encoded credentials: the version of the format.
-// Version 1 had no refresh lease; it is still read.
+// Version 1 had no refresh lease nor refresh URL; it is still read.
 const (
 	credentialsVersion   = 2
 	credentialsVersionV1 = 1
@@ -58,7 +60,7 @@ func (c *credentials) encode() []byte { return c.appendTo(nil) }
 
 // appendTo appends the encoded credentials to b.
 func (c *credentials) appendTo(b []byte) []byte {
-	n := len(b) + 1 + 6*binary.MaxVarintLen64 + len(c.LeaseOwner)
+	n := len(b) + 1 + 7*binary.MaxVarintLen64 + len(c.LeaseOwner) + len(c.RefreshURL)
 	for _, f := range c.strings() {
 		n += len(*f) + binary.MaxVarintLen32
 	}
@@ -78,7 +80,8 @@ func (c *credentials) appendTo(b []byte) []byte {
 	b = appendTime(b, c.Expiry)
 	b = appendTime(b, c.ObtainedAt)
 	b = appendString(b, c.LeaseOwner)
-	return appendTime(b, c.LeaseUntil)
+	b = appendTime(b, c.LeaseUntil)
+	return appendString(b, c.RefreshURL)
 }
 
 func appendTime(b []byte, t time.Time) []byte {
@@ -103,6 +106,7 @@ func decodeCredentials(b []byte) (*credentials, error) {
 	c.Expiry, c.ObtainedAt = d.zeroTime(), d.zeroTime()
 	if b[0] == credentialsVersion {
 		c.LeaseOwner, c.LeaseUntil = d.string(), d.zeroTime()
+		c.RefreshURL = d.string()
 	}
 	if d.err || len(d.b) != 0 {
 		return nil, errCredentials

@@ -9,8 +9,12 @@ import (
 	"time"
 )
 
-// sessionVersion is the first byte of a session record: the version of its format.
-const sessionVersion = 1
+// sessionVersion is the first byte of a session record: the version of its format. Version
+// 1, without RefreshURL, is still read, so that flows started before an upgrade complete.
+const (
+	sessionVersion   = 2
+	sessionVersionV1 = 1
+)
 
 // session is a pending authorization, saved in the state store under the SHA-256 of its state
 // token between the authorize URL and the callback. It holds what the callback needs and
@@ -27,6 +31,7 @@ type session struct {
 	AppID        string
 	RedirectURI  string
 	TokenURL     string
+	RefreshURL   string // "" when refreshes go to TokenURL
 	Scopes       []string
 	Verifier     string
 	BindingHash  []byte
@@ -41,7 +46,7 @@ func (s *session) marshal() []byte { return s.appendTo(nil) }
 
 // appendTo appends the encoded session to b.
 func (s *session) appendTo(b []byte) []byte {
-	n := len(b) + 1 + 2*binary.MaxVarintLen64 + 16*binary.MaxVarintLen32 + len(s.BindingHash)
+	n := len(b) + 1 + 2*binary.MaxVarintLen64 + 17*binary.MaxVarintLen32 + len(s.BindingHash) + len(s.RefreshURL)
 	for _, f := range s.strings() {
 		n += len(*f)
 	}
@@ -62,7 +67,7 @@ func (s *session) appendTo(b []byte) []byte {
 	b = append(b, s.BindingHash...)
 	b = binary.AppendVarint(b, s.CreatedAt.UnixNano())
 	b = binary.AppendVarint(b, s.ExpiresAt.UnixNano())
-	return b
+	return appendString(b, s.RefreshURL)
 }
 
 // strings lists the string fields in their encoded order.
@@ -105,7 +110,7 @@ var errSessionRecord = errors.New("connect: malformed pending authorization reco
 // unmarshalSession decodes a session record, refusing a format it does not know, a
 // truncated record and trailing bytes.
 func unmarshalSession(b []byte) (*session, error) {
-	if len(b) == 0 || b[0] != sessionVersion {
+	if len(b) == 0 || (b[0] != sessionVersion && b[0] != sessionVersionV1) {
 		return nil, fmt.Errorf("%w: unknown version", errSessionRecord)
 	}
 	// One string holds the record; the fields are substrings of it.
@@ -121,6 +126,9 @@ func unmarshalSession(b []byte) (*session, error) {
 	}
 	s.CreatedAt = d.time()
 	s.ExpiresAt = d.time()
+	if b[0] == sessionVersion {
+		s.RefreshURL = d.string()
+	}
 	if d.err || len(d.b) != 0 {
 		return nil, errSessionRecord
 	}

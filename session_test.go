@@ -13,7 +13,8 @@ func testSession() *session {
 		ProjectID: "p", Provider: "plain", GroupRef: "g", GroupName: "G",
 		ConsumerRef: "c", ConsumerName: "C", Workspace: "acme", Metadata: map[string]string{"accountId": "1", "b": "2"},
 		AppID: "a", RedirectURI: "https://app.example.com/cb", TokenURL: "https://auth.example.com/token",
-		Scopes: []string{"a", "offline_access"}, Verifier: "v", BindingHash: []byte{1, 2},
+		RefreshURL: "https://auth.example.com/refresh",
+		Scopes:     []string{"a", "offline_access"}, Verifier: "v", BindingHash: []byte{1, 2},
 		CreatedAt: time.Unix(100, 5).UTC(), ExpiresAt: time.Unix(700, 0).UTC(),
 	}
 }
@@ -34,11 +35,27 @@ func TestSessionRoundTrip(t *testing.T) {
 	}
 }
 
+// TestSessionVersion1 reads a record written before RefreshURL, as a flow started before an
+// upgrade and ending after it has: version 2 without the refresh URL's empty string.
+func TestSessionVersion1(t *testing.T) {
+	s := testSession()
+	s.RefreshURL = ""
+	b := s.marshal()
+	b[0] = sessionVersionV1
+	got, err := unmarshalSession(b[:len(b)-1])
+	if err != nil {
+		t.Fatalf("a version 1 record: %v", err)
+	}
+	if diff := cmp.Diff(s, got); diff != "" {
+		t.Errorf("version 1 record (-want +got):\n%s", diff)
+	}
+}
+
 func TestSessionRejectsBadRecords(t *testing.T) {
 	good := testSession().marshal()
 	tests := map[string][]byte{
 		"empty":          nil,
-		"other version":  append([]byte{2}, good[1:]...),
+		"other version":  append([]byte{9}, good[1:]...),
 		"truncated":      good[:len(good)-1],
 		"trailing bytes": append(bytes.Clone(good), 0),
 		"huge length":    {sessionVersion, 0xff, 0xff, 0xff, 0xff, 0x0f},
@@ -75,7 +92,7 @@ func TestCredentialsRoundTrip(t *testing.T) {
 		{AccessToken: "at", RefreshToken: "rt", TokenType: "Bearer", Expiry: time.Unix(1000, 5).UTC(), ObtainedAt: time.Unix(900, 0).UTC(),
 			APIKey: "k", Username: "u", Password: "p", Custom: map[string]string{"b": "2", "a": "1"},
 			ClientID: "id", ClientSecret: "s", Scopes: []string{"x", "y"}, TokenURL: "https://a.example/token"},
-		{RefreshToken: "rt", LeaseOwner: "replica-1", LeaseUntil: time.Unix(2000, 7).UTC()},
+		{RefreshToken: "rt", LeaseOwner: "replica-1", LeaseUntil: time.Unix(2000, 7).UTC(), RefreshURL: "https://a.example/refresh"},
 	} {
 		got, err := decodeCredentials(c.encode())
 		if err != nil {
@@ -85,12 +102,12 @@ func TestCredentialsRoundTrip(t *testing.T) {
 			t.Errorf("round trip (-want +got):\n%s", diff)
 		}
 	}
-	// Version 1, written before the refresh lease, is read as credentials without a lease:
-	// it is version 2 without the lease's empty string and zero time.
+	// Version 1, written before the refresh lease and refresh URL, is read as credentials
+	// without them: it is version 2 without their empty strings and zero time.
 	v1 := &credentials{AccessToken: "at", RefreshToken: "rt", Scopes: []string{"s"}, Expiry: time.Unix(1000, 0).UTC()}
 	b := v1.encode()
 	b[0] = credentialsVersionV1
-	if got, err := decodeCredentials(b[:len(b)-2]); err != nil || !cmp.Equal(got, v1) {
+	if got, err := decodeCredentials(b[:len(b)-3]); err != nil || !cmp.Equal(got, v1) {
 		t.Errorf("version 1 credentials decode to %+v, %v; want %+v", got, err, v1)
 	}
 

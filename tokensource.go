@@ -1,6 +1,7 @@
 package connect
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -311,7 +312,7 @@ func (c *Connector) refresh(ctx context.Context, rec *ConnectionRecord, cr *cred
 	}
 	cfg := oauth2.Config{
 		ClientID: clientID, ClientSecret: secret,
-		Endpoint: oauth2.Endpoint{TokenURL: cr.TokenURL, AuthStyle: authStyle(p)},
+		Endpoint: oauth2.Endpoint{TokenURL: cmp.Or(cr.RefreshURL, cr.TokenURL), AuthStyle: authStyle(p)},
 	}
 	old := cr.token()
 	old.Expiry = time.Unix(1, 0) // make x/oauth2 refresh

@@ -711,3 +711,32 @@ func TestTokenSourceStoreFailure(t *testing.T) {
 	}
 	ccNoSentinelInError(t, err)
 }
+
+// TestTokenSourceRefreshURL: a provider that redeems refresh tokens at an endpoint of its own
+// (Figma's /v1/oauth/refresh) gets the refresh there, and the token URL never sees it; the
+// endpoint is fixed with the connection, as the token URL is.
+func TestTokenSourceRefreshURL(t *testing.T) {
+	token := ccRefreshServer(t, ccRefreshToken, "from-the-token-url", "")
+	refresh := ccRefreshServer(t, ccRefreshToken, ccAccessToken2, ccRefreshToken2)
+	withRefreshURL := func(c *connect.Config) {
+		reg := ccRegistry(t, token.URL)
+		p, _ := reg.Lookup("oauth")
+		cp := *p
+		cp.RefreshURL = refresh.URL
+		if err := reg.Register(&cp); err != nil {
+			t.Fatal(err)
+		}
+		c.Providers = reg
+	}
+	f := newCCFixture(t, token, withRefreshURL)
+	conn := f.ccExpired(t)
+	// A replica whose catalog no longer has the refresh URL still uses the one fixed.
+	later := f.again(t, func(c *connect.Config) { c.Providers = ccRegistry(t, token.URL) })
+	tok, err := ccToken(t, later, conn.ID)
+	if err != nil || tok.AccessToken != ccAccessToken2 || tok.RefreshToken != ccRefreshToken2 {
+		t.Fatalf("Token = %v, %v; want %s from the refresh URL", tok, err, ccAccessToken2)
+	}
+	if token.count() != 0 || refresh.count() != 1 {
+		t.Errorf("the token URL got %d requests and the refresh URL %d; want 0 and 1", token.count(), refresh.count())
+	}
+}

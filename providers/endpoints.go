@@ -66,6 +66,12 @@ func (p *Provider) Endpoints(values metadata.Values) (authURL, tokenURL string, 
 	return authURL, tokenURL, nil
 }
 
+// RefreshEndpoint renders the URL where refresh tokens are redeemed, from values resolved by
+// [Provider.Resolve]: RefreshURL, or "" when refreshes go to the token URL.
+func (p *Provider) RefreshEndpoint(values metadata.Values) (string, error) {
+	return render(p.refreshURL, nil, values)
+}
+
 func render(t, fallback *metadata.Template, values metadata.Values) (string, error) {
 	if t == nil {
 		return "", nil

@@ -107,6 +107,10 @@ type Provider struct {
 	// login.salesforce.com when no My Domain is given.
 	DefaultAuthURL  string `json:"defaultAuthURL,omitempty"`
 	DefaultTokenURL string `json:"defaultTokenURL,omitempty"`
+	// RefreshURL, when set, is where refresh tokens are redeemed instead of TokenURL (e.g.
+	// Figma's /v1/oauth/refresh): a template like TokenURL, fixed with the connection as the
+	// token URL is. It may use no optional input without a default.
+	RefreshURL string `json:"refreshURL,omitempty"`
 	// Hosts are the hosts the provider's URLs, and URLs it returns, may point at. It may be
 	// empty when no template has a placeholder in its host.
 	Hosts metadata.Hosts `json:"hosts,omitempty"`
@@ -145,8 +149,8 @@ type Provider struct {
 	// CustomAuth is the schema of the customAuth fields, for providers accepting CustomAuth.
 	CustomAuth []Field `json:"customAuth,omitempty"`
 
-	authURL, tokenURL, defaultAuthURL, defaultTokenURL *metadata.Template
-	authParams                                         string // AuthParams, URL-encoded
+	authURL, tokenURL, defaultAuthURL, defaultTokenURL, refreshURL *metadata.Template
+	authParams                                                     string // AuthParams, URL-encoded
 }
 
 var providerName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
@@ -256,6 +260,7 @@ func (p *Provider) prepare() error {
 		{"tokenURL", p.TokenURL, &p.tokenURL},
 		{"defaultAuthURL", p.DefaultAuthURL, &p.defaultAuthURL},
 		{"defaultTokenURL", p.DefaultTokenURL, &p.defaultTokenURL},
+		{"refreshURL", p.RefreshURL, &p.refreshURL},
 	} {
 		*t.dst = nil
 		if t.src == "" {
@@ -265,16 +270,17 @@ func (p *Provider) prepare() error {
 			return fmt.Errorf("%s: %w", t.name, err)
 		}
 	}
-	if (p.DefaultAuthURL != "" && p.AuthURL == "") || (p.DefaultTokenURL != "" && p.TokenURL == "") {
-		return fmt.Errorf("a default URL needs the URL it stands in for")
+	if (p.DefaultAuthURL != "" && p.AuthURL == "") || (p.DefaultTokenURL != "" && p.TokenURL == "") ||
+		(p.RefreshURL != "" && p.TokenURL == "") {
+		return fmt.Errorf("a default or refresh URL needs the URL it stands in for")
 	}
-	for _, d := range []*metadata.Template{p.defaultAuthURL, p.defaultTokenURL} {
+	for _, d := range []*metadata.Template{p.defaultAuthURL, p.defaultTokenURL, p.refreshURL} {
 		if d == nil {
 			continue
 		}
 		for _, name := range d.Placeholders() {
 			if in := p.input(name); in.Optional && in.Default == "" {
-				return fmt.Errorf("default URL %s uses the optional input %s", d, name)
+				return fmt.Errorf("%s uses the optional input %s, which has no default", d, name)
 			}
 		}
 	}

@@ -131,6 +131,7 @@ func TestPrepareValid(t *testing.T) {
 			*p = *salesforce()
 			p.TokenMetadata = []providers.TokenField{{Field: "instance_url", Name: "instanceURL", URL: true, Input: "workspace"}}
 		}},
+		{name: "refresh URL", modify: func(p *providers.Provider) { p.RefreshURL = "https://auth.example.com/refresh" }},
 		{name: "default URL with an optional input that has a default", modify: func(p *providers.Provider) {
 			p.Inputs = []metadata.Input{{Name: "region", Kind: metadata.Enum, Values: []string{"us", "eu"}, Optional: true, Default: "us"}}
 			p.Hosts = metadata.Hosts{"*.example.com"}
@@ -324,6 +325,17 @@ func TestPrepareErrors(t *testing.T) {
 		{name: "default token URL that uses an optional input", modify: func(p *providers.Provider) {
 			*p = *salesforce()
 			p.DefaultTokenURL = p.TokenURL
+		}},
+		{name: "refresh URL without a token URL", modify: func(p *providers.Provider) {
+			p.AuthURL, p.TokenURL, p.AuthKinds = "", "", []providers.AuthKind{providers.APIKey}
+			p.RefreshURL = "https://auth.example.com/refresh"
+		}},
+		{name: "refresh URL that uses an optional input", modify: func(p *providers.Provider) {
+			*p = *salesforce()
+			p.RefreshURL = p.TokenURL
+		}},
+		{name: "refresh URL with an undeclared placeholder", modify: func(p *providers.Provider) {
+			p.RefreshURL = "https://auth.example.com/{{tenant}}/refresh"
 		}},
 		{name: "issuer http", modify: func(p *providers.Provider) { p.Issuer = "http://auth.example.com" }},
 		{name: "issuer relative", modify: func(p *providers.Provider) { p.Issuer = "auth.example.com" }},
