@@ -1,0 +1,301 @@
+package connecthttp
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// DefaultMaxBodyBytes is the cap on a request body when [WithMaxBodyBytes] is not given.
+const DefaultMaxBodyBytes = 64 << 10
+
+// Option configures the handler that [New] returns.
+type Option interface{ apply(*config) }
+
+type optionFunc func(*config)
+
+func (f optionFunc) apply(c *config) { f(c) }
+
+// config is what the options set; New checks it.
+type config struct {
+	keys        KeyFunc
+	redirects   bool
+	successURL  string
+	failureURL  string
+	popup       bool
+	popupOrigin string
+	maxBody     int64
+	log         *slog.Logger
+	now         func() time.Time
+	hubOwner    func(r *http.Request, hubID string) (groupRef, consumerRef string, err error)
+}
+
+// KeyFunc authenticates an API request: it returns the one project the X-Api-Key value may act
+// for, and ok false when the key is unknown. It must compare keys in constant time, as
+// [StaticKeys] does, and must not log them.
+type KeyFunc func(ctx context.Context, apiKey string) (projectID string, ok bool)
+
+// WithKeys sets the function that authenticates API requests. It is required: [New] panics
+// without it.
+func WithKeys(f KeyFunc) Option { return optionFunc(func(c *config) { c.keys = f }) }
+
+// StaticKeys returns a [KeyFunc] over a fixed map from API key to project id, which it
+// copies. Every presented key is compared with every configured key, through their SHA-256
+// digests with crypto/subtle.ConstantTimeCompare and without an early exit, so that the time
+// taken tells nothing about the keys. It panics if a key or a project id is empty.
+func StaticKeys(keys map[string]string) KeyFunc {
+	type entry struct {
+		digest  [sha256.Size]byte
+		project string
+	}
+	entries := make([]entry, 0, len(keys))
+	for k, p := range keys {
+		if k == "" || p == "" {
+			panic("connecthttp: StaticKeys: an API key and its project id must not be empty")
+		}
+		entries = append(entries, entry{sha256.Sum256([]byte(k)), p})
+	}
+	return func(_ context.Context, apiKey string) (string, bool) {
+		d := sha256.Sum256([]byte(apiKey))
+		found := -1
+		for i := range entries {
+			eq := subtle.ConstantTimeCompare(d[:], entries[i].digest[:])
+			found = subtle.ConstantTimeSelect(eq, i, found)
+		}
+		if found < 0 {
+			return "", false
+		}
+		return entries[found].project, true
+	}
+}
+
+// WithRedirects ends the callback with a 303 redirect: to successURL with
+// ?connectionId=<id>&provider=<name> added, or to failureURL with ?error=<code> added, where
+// the code is one of the fixed set documented on the package. Nothing of the provider's
+// redirect (code, state, error descriptions) is ever passed on.
+//
+// Each URL must be an absolute https URL (plain http only on 127.0.0.1 or [::1]) with a
+// lowercase ASCII host, no user info and no fragment, or a path that starts with a single
+// "/". Neither may contain control characters, backslashes or percent-escapes of them, nor
+// already carry the parameters connect adds. [New] panics on a URL that breaks these rules.
+// Only one of WithRedirects and [WithPopup] may be given.
+func WithRedirects(successURL, failureURL string) Option {
+	return optionFunc(func(c *config) {
+		c.redirects, c.successURL, c.failureURL = true, successURL, failureURL
+	})
+}
+
+// WithPopup ends the callback with a small HTML page for a flow run in a popup window: its
+// script, allowed by a Content-Security-Policy hash and nothing else, posts
+// {type: "connect:result", ok, connectionId, provider, error} to window.opener with
+// openerOrigin as the target origin, and closes the window. openerOrigin must be an origin,
+// scheme://host[:port] and nothing more (https, or http on 127.0.0.1 or [::1]); [New]
+// panics otherwise. Only one of [WithRedirects] and WithPopup may be given.
+func WithPopup(openerOrigin string) Option {
+	return optionFunc(func(c *config) { c.popup, c.popupOrigin = true, openerOrigin })
+}
+
+// WithMaxBodyBytes caps request bodies at n bytes; a larger body is answered 413. The default
+// is [DefaultMaxBodyBytes]. [New] panics if n is not positive.
+func WithMaxBodyBytes(n int64) Option { return optionFunc(func(c *config) { c.maxBody = n }) }
+
+// WithLogger sets the logger of the handler; the default discards. Records never carry a
+// secret, an authorization code, a state token or an API key.
+func WithLogger(l *slog.Logger) Option { return optionFunc(func(c *config) { c.log = l }) }
+
+// WithClock sets the clock used for the binding cookie's lifetime; the default is time.Now.
+func WithClock(now func() time.Time) Option { return optionFunc(func(c *config) { c.now = now }) }
+
+// WithHubOwner sets how the hub_id of the oauth2/initialise route (seed 002) maps to the
+// connection's group and consumer. The default uses the hub id as both. An error that
+// matches connect.ErrInvalidRequest is answered 400 naming hub_id, one that matches
+// connect.ErrStoreUnavailable 503, and any other 403: the hub is not the caller's.
+func WithHubOwner(f func(r *http.Request, hubID string) (groupRef, consumerRef string, err error)) Option {
+	return optionFunc(func(c *config) { c.hubOwner = f })
+}
+
+// check returns what is wrong with the configuration.
+func (c *config) check() error {
+	var errs []error
+	if c.keys == nil {
+		errs = append(errs, errors.New("WithKeys is required: API requests cannot be authenticated without it"))
+	}
+	if c.redirects && c.popup {
+		errs = append(errs, errors.New("WithRedirects and WithPopup are exclusive: give one ending"))
+	}
+	if c.redirects {
+		if err := checkReturnURL(c.successURL); err != nil {
+			errs = append(errs, fmt.Errorf("WithRedirects success URL: %w", err))
+		}
+		if err := checkReturnURL(c.failureURL); err != nil {
+			errs = append(errs, fmt.Errorf("WithRedirects failure URL: %w", err))
+		}
+	}
+	if c.popup {
+		if err := checkOrigin(c.popupOrigin); err != nil {
+			errs = append(errs, fmt.Errorf("WithPopup origin: %w", err))
+		}
+	}
+	if c.maxBody <= 0 {
+		errs = append(errs, errors.New("WithMaxBodyBytes must be positive"))
+	}
+	return errors.Join(errs...)
+}
+
+// checkReturnURL checks a success or failure URL (SECURITY.md item 14).
+func checkReturnURL(s string) error {
+	if s == "" {
+		return errors.New("is empty")
+	}
+	if strings.Contains(s, "#") {
+		return errors.New("must not have a fragment")
+	}
+	if !safeChars(s) {
+		return errors.New("has control characters, spaces, backslashes or non-ASCII characters")
+	}
+	if strings.HasPrefix(s, "/") {
+		if strings.HasPrefix(s, "//") {
+			return errors.New("a path must start with a single /")
+		}
+		u, err := url.Parse(s)
+		if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+			return errors.New("is not a path")
+		}
+		if err := checkPathQuery(u); err != nil {
+			return err
+		}
+		return nil
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return errors.New("does not parse")
+	}
+	if err := checkAbsolute(u); err != nil {
+		return err
+	}
+	return checkPathQuery(u)
+}
+
+// checkAbsolute checks the scheme, user info and host of an absolute URL.
+func checkAbsolute(u *url.URL) error {
+	switch {
+	case u.Opaque != "" || u.Host == "":
+		return errors.New("must be an absolute URL with a host, or a path starting with /")
+	case u.User != nil:
+		return errors.New("must not have user info")
+	case u.Scheme == "https":
+	case u.Scheme == "http" && (u.Hostname() == "127.0.0.1" || u.Hostname() == "::1"):
+	case u.Scheme == "http":
+		return errors.New("plain http is allowed only on 127.0.0.1 and [::1]")
+	default:
+		return errors.New("must be https")
+	}
+	host := u.Hostname()
+	if host != "::1" && !hostName(host) {
+		return errors.New("the host must be lowercase letters, digits, dots and hyphens")
+	}
+	if p := u.Port(); p != "" || strings.HasSuffix(u.Host, ":") {
+		if !port(p) {
+			return errors.New("the port must be a number from 1 to 65535")
+		}
+	}
+	return nil
+}
+
+// checkPathQuery checks the path, query and fragment of a parsed return URL.
+func checkPathQuery(u *url.URL) error {
+	p, err := url.PathUnescape(u.EscapedPath())
+	if err != nil || !safeChars(p) {
+		return errors.New("the path must not escape control characters, spaces or backslashes")
+	}
+	if strings.HasPrefix(p, "//") {
+		return errors.New("the path must not start with //")
+	}
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return errors.New("the query does not parse")
+	}
+	for k, vs := range q {
+		for _, v := range append(vs, k) {
+			if !safeChars(v) {
+				return errors.New("the query must not escape control characters, spaces or backslashes")
+			}
+		}
+		switch k {
+		case "connectionId", "provider", "error":
+			return fmt.Errorf("must not carry the %s parameter, which connect adds", k)
+		}
+	}
+	return nil
+}
+
+// checkOrigin checks a postMessage target origin: scheme://host[:port].
+func checkOrigin(s string) error {
+	if s == "" || !safeChars(s) {
+		return errors.New("must be scheme://host[:port] in ASCII")
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return errors.New("does not parse")
+	}
+	if err := checkAbsolute(u); err != nil {
+		return err
+	}
+	if u.Path != "" || u.RawPath != "" || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.ContainsAny(s, "?#") {
+		return errors.New("must be an origin, scheme://host[:port], without a path, query or fragment")
+	}
+	if u.Scheme+"://"+u.Host != s {
+		return errors.New("must be an origin, scheme://host[:port]")
+	}
+	return nil
+}
+
+// safeChars reports whether s is printable ASCII without spaces and backslashes.
+func safeChars(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c >= 0x7f || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// hostName reports whether s is a lowercase DNS name (or an IPv4 address).
+func hostName(s string) bool {
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	for label := range strings.SplitSeq(s, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			if c := label[i]; !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// port reports whether s is a port number from 1 to 65535 without leading zeros.
+func port(s string) bool {
+	if s == "" || len(s) > 5 || s[0] == '0' {
+		return false
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+		n = n*10 + int(s[i]-'0')
+	}
+	return n <= 65535
+}
