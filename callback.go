@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -63,10 +64,23 @@ const (
 	maxClockSkew      = time.Minute
 )
 
-// BindingCookie is the name of the cookie that carries an [Authorization]'s Binding in the
-// browser, and that [Connector.Callback] reads when no [WithBinding] is given. The __Host-
-// prefix makes browsers insist on Secure, Path=/ and no Domain.
+// BindingCookie begins the names of the cookies that carry an [Authorization]'s Binding in
+// the browser; a flow's cookie is named by [BindingCookieName]. The __Host- prefix makes
+// browsers insist on Secure, Path=/ and no Domain.
 const BindingCookie = "__Host-connect-binding"
+
+// BindingCookieName is the name of the binding cookie of the flow with the state token:
+// [BindingCookie], a hyphen and 16 characters of the state's SHA-256. Each flow has a cookie
+// of its own, so that flows started in two tabs do not overwrite each other's binding, and a
+// callback clears only its own. [Connector.Callback] reads it when no [WithBinding] is given.
+func BindingCookieName(stateToken string) string {
+	sum := sha256.Sum256([]byte(stateToken))
+	var name [len(BindingCookie) + 1 + 16]byte
+	n := copy(name[:], BindingCookie)
+	name[n] = '-'
+	base64.RawURLEncoding.Encode(name[n+1:], sum[:12])
+	return string(name[:])
+}
 
 // CallbackOption changes one call of [Connector.Callback].
 type CallbackOption interface{ applyCallback(*callbackOptions) }
@@ -229,7 +243,7 @@ func (e *ProviderError) Is(target error) bool {
 // backend's callback URL. In this order it: rejects a malformed callback before touching a
 // store; takes the pending authorization by its state, once only (a replayed, unknown or
 // expired state fails); checks the browser binding when the flow asked for one (from
-// [BindingCookie] or [WithBinding]); checks iss (RFC 9207) when the provider declares its
+// the cookie named by [BindingCookieName] or [WithBinding]); checks iss (RFC 9207) when the provider declares its
 // issuer; only then returns a provider error as a *[ProviderError]; exchanges the code with
 // the PKCE verifier at the token endpoint saved with the flow, never following a redirect;
 // reads the provider's token metadata; and saves the connection, updating the one the same
@@ -247,7 +261,7 @@ func (c *Connector) Callback(ctx context.Context, r *http.Request, opts ...Callb
 		return nil, err
 	}
 	if !o.hasBinding {
-		if ck, err := r.Cookie(BindingCookie); err == nil {
+		if ck, err := r.Cookie(BindingCookieName(p.state)); err == nil {
 			o.binding = ck.Value
 		}
 	}
@@ -497,7 +511,7 @@ func grantedScopes(tok *oauth2.Token, asked []string, sep string) []string {
 }
 
 // Cookie returns the cookie that keeps the Binding in the browser that starts the flow, for
-// a backend to set on its response: named [BindingCookie], HttpOnly, Secure, SameSite=Lax
+// a backend to set on its response: named by [BindingCookieName], HttpOnly, Secure, SameSite=Lax
 // (the provider's redirect back is a top-level GET), Path=/ (the __Host- prefix requires it)
 // and living as long as the pending authorization. It returns nil when the flow has no
 // binding.
@@ -510,7 +524,7 @@ func (a *Authorization) Cookie(now time.Time) *http.Cookie {
 		maxAge = 1
 	}
 	return &http.Cookie{
-		Name: BindingCookie, Value: a.Binding.Reveal(), Path: "/", MaxAge: maxAge,
+		Name: BindingCookieName(a.State), Value: a.Binding.Reveal(), Path: "/", MaxAge: maxAge,
 		HttpOnly: true, Secure: true, SameSite: http.SameSiteLaxMode,
 	}
 }

@@ -366,7 +366,7 @@ func TestCallbackBinding(t *testing.T) {
 			t.Fatalf("Callback = %v, want ErrStateBindingMismatch", err)
 		}
 		r := callbackRequest("code=c&state=" + a.State)
-		r.AddCookie(&http.Cookie{Name: connect.BindingCookie, Value: a.Binding.Reveal()})
+		r.AddCookie(&http.Cookie{Name: connect.BindingCookieName(a.State), Value: a.Binding.Reveal()})
 		if _, err := f.c.Callback(context.Background(), r); !errors.Is(err, connect.ErrStateNotFound) {
 			t.Errorf("retry with the cookie = %v, want ErrStateNotFound", err)
 		}
@@ -379,7 +379,7 @@ func TestCallbackBinding(t *testing.T) {
 		a := f.begin(t, csrf)
 		other := f.begin(t, csrf)
 		r := callbackRequest("code=c&state=" + a.State)
-		r.AddCookie(&http.Cookie{Name: connect.BindingCookie, Value: other.Binding.Reveal()})
+		r.AddCookie(&http.Cookie{Name: connect.BindingCookieName(a.State), Value: other.Binding.Reveal()})
 		if _, err := f.c.Callback(context.Background(), r); !errors.Is(err, connect.ErrStateBindingMismatch) {
 			t.Errorf("Callback = %v, want ErrStateBindingMismatch", err)
 		}
@@ -388,7 +388,7 @@ func TestCallbackBinding(t *testing.T) {
 		f := newCallbackFixture(t)
 		a := f.begin(t, csrf)
 		r := callbackRequest("code=c&state=" + a.State)
-		r.AddCookie(&http.Cookie{Name: connect.BindingCookie, Value: a.Binding.Reveal()})
+		r.AddCookie(&http.Cookie{Name: connect.BindingCookieName(a.State), Value: a.Binding.Reveal()})
 		if _, err := f.c.Callback(context.Background(), r); err != nil {
 			t.Errorf("Callback: %v", err)
 		}
@@ -716,7 +716,12 @@ func TestAuthorizationCookie(t *testing.T) {
 	f := newCallbackFixture(t)
 	a := f.begin(t, func(r *connect.OAuthConnectRequest) { r.EnableCSRFProtection = true })
 	ck := a.Cookie(f.now)
-	want := "__Host-connect-binding=" + a.Binding.Reveal() + "; Path=/; Max-Age=600; HttpOnly; Secure; SameSite=Lax"
+	name := connect.BindingCookieName(a.State)
+	if !strings.HasPrefix(name, connect.BindingCookie+"-") || len(name) != len(connect.BindingCookie)+17 ||
+		name != connect.BindingCookieName(a.State) || name == connect.BindingCookieName(a.State+"x") {
+		t.Errorf("BindingCookieName = %q: want the prefix, 16 characters of the state's hash, one name per state", name)
+	}
+	want := name + "=" + a.Binding.Reveal() + "; Path=/; Max-Age=600; HttpOnly; Secure; SameSite=Lax"
 	if got := ck.String(); got != want {
 		t.Errorf("Set-Cookie = %q, want %q", got, want)
 	}

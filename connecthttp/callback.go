@@ -41,14 +41,18 @@ func (h *handler) callback(w http.ResponseWriter, r *http.Request) {
 	hd.Set("Cache-Control", "no-store")
 	hd.Set("Referrer-Policy", "no-referrer")
 	hd.Set("X-Content-Type-Options", "nosniff")
-	// The binding is good for one callback, whatever its outcome.
-	http.SetCookie(w, &http.Cookie{
-		Name: connect.BindingCookie, Value: "", Path: "/", MaxAge: -1,
-		HttpOnly: true, Secure: true, SameSite: http.SameSiteLaxMode,
-	})
+	// The flow's binding is good for one callback, whatever its outcome; other flows'
+	// cookies are left alone.
 	var opts []connect.CallbackOption
-	if ck, err := r.Cookie(connect.BindingCookie); err == nil {
-		opts = append(opts, connect.WithBinding(ck.Value))
+	if st := r.URL.Query()["state"]; len(st) == 1 {
+		name := connect.BindingCookieName(st[0])
+		http.SetCookie(w, &http.Cookie{
+			Name: name, Value: "", Path: "/", MaxAge: -1,
+			HttpOnly: true, Secure: true, SameSite: http.SameSiteLaxMode,
+		})
+		if ck, err := r.Cookie(name); err == nil {
+			opts = append(opts, connect.WithBinding(ck.Value))
+		}
 	}
 	conn, err := h.c.Callback(r.Context(), r, opts...)
 	res := result{ok: err == nil}

@@ -50,8 +50,9 @@ func (f *fixture) callback(query string, cookies ...*http.Cookie) *httptest.Resp
 	return f.serve(r)
 }
 
-// checkCallbackHeaders checks what every callback response carries.
-func checkCallbackHeaders(t *testing.T, rec *httptest.ResponseRecorder) {
+// checkCallbackHeaders checks what every callback response carries: the headers, and the
+// flow's binding cookie cleared (the flow of the query's state; no cookie without one).
+func checkCallbackHeaders(t *testing.T, rec *httptest.ResponseRecorder, query string) {
 	t.Helper()
 	for k, want := range map[string]string{
 		"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff",
@@ -61,13 +62,20 @@ func checkCallbackHeaders(t *testing.T, rec *httptest.ResponseRecorder) {
 		}
 	}
 	cookies := rec.Result().Cookies()
-	if len(cookies) != 1 {
-		t.Fatalf("cookies = %v, want the binding cookie cleared", cookies)
+	q, _ := url.ParseQuery(query)
+	if len(q["state"]) != 1 {
+		if len(cookies) != 0 {
+			t.Errorf("cookies = %v for a callback without one state, want none", cookies)
+		}
+		return
 	}
-	ck := cookies[0]
-	if ck.Name != connect.BindingCookie || ck.Value != "" || ck.MaxAge >= 0 || !ck.HttpOnly || !ck.Secure ||
+	if len(cookies) != 1 {
+		t.Fatalf("cookies = %v, want the flow's binding cookie cleared", cookies)
+	}
+	ck, name := cookies[0], connect.BindingCookieName(q.Get("state"))
+	if ck.Name != name || ck.Value != "" || ck.MaxAge >= 0 || !ck.HttpOnly || !ck.Secure ||
 		ck.SameSite != http.SameSiteLaxMode || ck.Path != "/" {
-		t.Errorf("cookie = %+v, want %s cleared with HttpOnly, Secure, SameSite=Lax, Path=/", ck, connect.BindingCookie)
+		t.Errorf("cookie = %+v, want %s cleared with HttpOnly, Secure, SameSite=Lax, Path=/", ck, name)
 	}
 	if raw := rec.Header().Get("Set-Cookie"); !strings.Contains(raw, "Max-Age=0") {
 		t.Errorf("Set-Cookie %q lacks Max-Age=0", raw)
@@ -82,8 +90,9 @@ func TestCallbackSuccessRedirect(t *testing.T) {
 	for _, k := range []string{"return_to", "redirect_uri", "next", "success_url", "successURL"} {
 		hostile.Set(k, "https://evil.example/")
 	}
-	rec := f.callback("state=" + st + "&code=" + sentinelCode + "&" + hostile.Encode())
-	checkCallbackHeaders(t, rec)
+	q := "state=" + st + "&code=" + sentinelCode + "&" + hostile.Encode()
+	rec := f.callback(q)
+	checkCallbackHeaders(t, rec, q)
 	if rec.Code != http.StatusSeeOther {
 		t.Fatalf("status = %d, want 303; body %s", rec.Code, rec.Body)
 	}
@@ -162,7 +171,7 @@ func TestCallbackFailures(t *testing.T) {
 		{name: "binding cookie wrong", code: "invalid_state", query: func(t *testing.T, f *fixture) (string, []*http.Cookie) {
 			st, _ := f.start(t, true)
 			other, _ := state.NewToken(nil)
-			return "state=" + st + "&code=" + sentinelCode, []*http.Cookie{{Name: connect.BindingCookie, Value: other}}
+			return "state=" + st + "&code=" + sentinelCode, []*http.Cookie{{Name: connect.BindingCookieName(st), Value: other}}
 		}},
 		{name: "binding cookie of another flow", code: "invalid_state", query: func(t *testing.T, f *fixture) (string, []*http.Cookie) {
 			st, _ := f.start(t, true)
@@ -200,7 +209,7 @@ func TestCallbackFailures(t *testing.T) {
 			q, cookies := tt.query(t, f)
 			before := f.tokens.Load()
 			rec := f.callback(q, cookies...)
-			checkCallbackHeaders(t, rec)
+			checkCallbackHeaders(t, rec, q)
 			if rec.Code != http.StatusSeeOther {
 				t.Errorf("status = %d, want 303", rec.Code)
 			}
@@ -228,8 +237,9 @@ func TestCallbackBindingCookieAccepted(t *testing.T) {
 	if ck == nil {
 		t.Fatal("no binding cookie")
 	}
-	rec := f.callback("state="+st+"&code="+sentinelCode, ck)
-	checkCallbackHeaders(t, rec)
+	q := "state=" + st + "&code=" + sentinelCode
+	rec := f.callback(q, ck)
+	checkCallbackHeaders(t, rec, q)
 	if loc := rec.Header().Get("Location"); !strings.HasPrefix(loc, successURL+"?connectionId=") {
 		t.Errorf("Location = %q, want success", loc)
 	}
@@ -280,7 +290,7 @@ func TestCallbackPopup(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := f.callback(tt.query)
-			checkCallbackHeaders(t, rec)
+			checkCallbackHeaders(t, rec, tt.query)
 			if rec.Code != tt.status {
 				t.Errorf("status = %d, want %d", rec.Code, tt.status)
 			}
@@ -340,7 +350,7 @@ func TestCallbackPlainPage(t *testing.T) {
 		{"state=" + st + "&code=" + sentinelCode, "<title>Connection failed</title>", 400},
 	} {
 		rec := f.callback(tt.query)
-		checkCallbackHeaders(t, rec)
+		checkCallbackHeaders(t, rec, tt.query)
 		if rec.Code != tt.status || !strings.Contains(rec.Body.String(), tt.text) {
 			t.Errorf("status %d, body %s; want %d and %s", rec.Code, rec.Body, tt.status, tt.text)
 		}
@@ -351,5 +361,26 @@ func TestCallbackPlainPage(t *testing.T) {
 			t.Errorf("plain page has a script")
 		}
 		noSentinel(t, "response", dump(rec), st, sentinelCode)
+	}
+}
+
+// TestCallbackTwoTabs: flows started in two tabs of one browser each keep their own binding
+// cookie, so both complete, whichever order they end in.
+func TestCallbackTwoTabs(t *testing.T) {
+	f := newFixture(t, connecthttp.WithRedirects(successURL, failureURL))
+	stA, ckA := f.start(t, true)
+	stB, ckB := f.start(t, true)
+	if ckA == nil || ckB == nil || ckA.Name == ckB.Name {
+		t.Fatalf("binding cookies %v and %v, want two of different names", ckA, ckB)
+	}
+	for _, tab := range []struct {
+		name, state string
+	}{{"second tab", stB}, {"first tab", stA}} {
+		q := "state=" + tab.state + "&code=" + sentinelCode
+		rec := f.callback(q, ckA, ckB) // the browser sends every cookie it holds
+		checkCallbackHeaders(t, rec, q)
+		if loc := rec.Header().Get("Location"); !strings.HasPrefix(loc, successURL+"?connectionId=") {
+			t.Errorf("%s: Location = %q, want success", tab.name, loc)
+		}
 	}
 }

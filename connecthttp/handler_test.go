@@ -73,13 +73,21 @@ func TestOAuthConnectBindingCookie(t *testing.T) {
 	if len(cookies) != 1 {
 		t.Fatalf("cookies = %v, want one", cookies)
 	}
-	ck := cookies[0]
-	if ck.Name != connect.BindingCookie || ck.Value == "" || !ck.HttpOnly || !ck.Secure ||
+	var authURL string
+	if err := json.Unmarshal(rec.Body.Bytes(), &authURL); err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(authURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ck, name := cookies[0], connect.BindingCookieName(u.Query().Get("state"))
+	if ck.Name != name || ck.Value == "" || !ck.HttpOnly || !ck.Secure ||
 		ck.SameSite != http.SameSiteLaxMode || ck.Path != "/" || ck.Domain != "" || ck.MaxAge != 600 {
-		t.Errorf("cookie = %+v; want %s, a value, HttpOnly, Secure, SameSite=Lax, Path=/, no Domain, Max-Age=600", ck, connect.BindingCookie)
+		t.Errorf("cookie = %+v; want %s (the flow's), a value, HttpOnly, Secure, SameSite=Lax, Path=/, no Domain, Max-Age=600", ck, name)
 	}
 	raw := rec.Header().Get("Set-Cookie")
-	for _, attr := range []string{"__Host-connect-binding=", "Path=/", "Max-Age=600", "HttpOnly", "Secure", "SameSite=Lax"} {
+	for _, attr := range []string{"__Host-connect-binding-", "Path=/", "Max-Age=600", "HttpOnly", "Secure", "SameSite=Lax"} {
 		if !strings.Contains(raw, attr) {
 			t.Errorf("Set-Cookie %q lacks %s", raw, attr)
 		}
