@@ -121,7 +121,7 @@ type callbackParams struct {
 
 // parseCallback checks the shape of the authorization response without touching a store.
 func parseCallback(r *http.Request) (*callbackParams, error) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+	if r.Method != http.MethodGet {
 		return nil, malformed("the callback must be a GET")
 	}
 	raw := r.URL.RawQuery

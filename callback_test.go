@@ -264,6 +264,8 @@ func TestCallbackMalformedTouchesNoStore(t *testing.T) {
 		{"bad escape", callbackRequest("code=%zz&state=" + valid), false},
 		{"too many parameters", callbackRequest("code=c&state=" + valid + strings.Repeat("&x=1", 50)), false},
 		{"POST", httptest.NewRequest(http.MethodPost, "https://api.example.com/cb?code=c&state="+valid, strings.NewReader("state=Y")), false},
+		// A link prefetcher's HEAD must not spend the state of the user's own GET.
+		{"HEAD", httptest.NewRequest(http.MethodHead, "https://api.example.com/cb?code=c&state="+valid, nil), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
