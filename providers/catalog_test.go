@@ -53,6 +53,9 @@ func TestCatalogLoads(t *testing.T) {
 		if p.DisplayName == "" {
 			t.Errorf("%s: no displayName", name)
 		}
+		if !slices.Contains(providers.Categories(), p.Category) {
+			t.Errorf("%s: category %q, want one of %v", name, p.Category, providers.Categories())
+		}
 		u, err := url.Parse(p.Docs)
 		if p.Docs == "" || err != nil || u.Scheme != "https" || u.Host == "" {
 			t.Errorf("%s: docs %q is not an https URL", name, p.Docs)

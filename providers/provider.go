@@ -39,6 +39,37 @@ const (
 	RefreshByApproval      RefreshBy = "approval"      // granted without asking, to apps the provider approved
 )
 
+// Category is the kind of product a provider is, for counting and browsing the catalog.
+type Category string
+
+// The categories. The zero value means uncategorized, which only a caller's own provider may be.
+const (
+	CategoryCRM           Category = "crm"           // CRM and sales tools
+	CategorySupport       Category = "support"       // customer support, help desks and IT service desks
+	CategoryProductivity  Category = "productivity"  // docs, notes, project management, forms, scheduling, design, e-signature
+	CategoryDevTools      Category = "devtools"      // code hosting, CI, cloud hosting, monitoring, AI APIs
+	CategoryAccounting    Category = "accounting"    // accounting, ERP, billing and payments
+	CategoryHR            Category = "hr"            // HR, recruiting and payroll
+	CategoryMarketing     Category = "marketing"     // email marketing, marketing automation, websites and CMS
+	CategoryCommerce      Category = "commerce"      // online stores, marketplaces and point of sale
+	CategoryCommunication Category = "communication" // chat, email, video and telephony
+	CategoryIdentity      Category = "identity"      // identity providers and sign-in
+	CategoryStorage       Category = "storage"       // file storage and sharing
+	CategoryAnalytics     Category = "analytics"     // product analytics, customer data and data warehouses
+	CategorySocial        Category = "social"        // social networks and media platforms
+	CategoryOther         Category = "other"         // none of the above
+)
+
+// categories are the known categories, in the order [Categories] returns them.
+var categories = [...]Category{
+	CategoryCRM, CategorySupport, CategoryProductivity, CategoryDevTools, CategoryAccounting,
+	CategoryHR, CategoryMarketing, CategoryCommerce, CategoryCommunication, CategoryIdentity,
+	CategoryStorage, CategoryAnalytics, CategorySocial, CategoryOther,
+}
+
+// Categories returns the known categories, CategoryOther last. The slice is the caller's own.
+func Categories() []Category { return slices.Clone(categories[:]) }
+
 // Refresh is a provider's way of granting refresh tokens.
 type Refresh struct {
 	By    RefreshBy `json:"by,omitempty"`
@@ -96,6 +127,9 @@ type Provider struct {
 	Name string `json:"name"`
 	// DisplayName is the provider's name for people, e.g. "Salesforce".
 	DisplayName string `json:"displayName,omitempty"`
+	// Category is the kind of product the provider is, one of [Categories]; "" means
+	// uncategorized. Every built-in provider has one.
+	Category Category `json:"category,omitempty"`
 	// Docs is the documentation URL this entry's facts come from.
 	Docs string `json:"docs,omitempty"`
 
@@ -215,7 +249,7 @@ func ReservedTokenParam(param string) bool {
 
 // Prepare checks the provider and makes it ready for use; [Registry.Register] calls it. It
 // fails when a URL does not parse or is not https, a placeholder is not a declared input, a
-// fixed parameter is reserved, or a rule has an unknown value.
+// fixed parameter is reserved, or a rule or the category has an unknown value.
 func (p *Provider) Prepare() error {
 	if err := p.prepare(); err != nil {
 		return fmt.Errorf("providers: %s: %w", p.Name, err)
@@ -226,6 +260,9 @@ func (p *Provider) Prepare() error {
 func (p *Provider) prepare() error {
 	if !providerName.MatchString(p.Name) {
 		return fmt.Errorf("name must match %s", providerName)
+	}
+	if p.Category != "" && !slices.Contains(categories[:], p.Category) {
+		return fmt.Errorf("category %q is unknown", p.Category)
 	}
 	if p.Docs != "" {
 		if u, err := url.Parse(p.Docs); err != nil || u.Scheme != "https" || u.Host == "" {

@@ -92,6 +92,7 @@ func TestPrepareValid(t *testing.T) {
 		{name: "display name and docs", modify: func(p *providers.Provider) {
 			p.DisplayName, p.Docs = "Acme", "https://docs.example.com/oauth"
 		}},
+		{name: "category", modify: func(p *providers.Provider) { p.Category = providers.CategoryCRM }},
 		{name: "name of 63", modify: func(p *providers.Provider) { p.Name = "a" + strings.Repeat("-b", 31) }},
 		{name: "name with digits", modify: func(p *providers.Provider) { p.Name = "360learning" }},
 		{name: "salesforce-like", modify: func(p *providers.Provider) { *p = *salesforce() }},
@@ -163,6 +164,8 @@ func TestPrepareErrors(t *testing.T) {
 		{name: "name with space", modify: func(p *providers.Provider) { p.Name = "acme corp" }},
 		{name: "name with slash", modify: func(p *providers.Provider) { p.Name = "acme/x" }},
 		{name: "name of 64", modify: func(p *providers.Provider) { p.Name = strings.Repeat("a", 64) }},
+		{name: "unknown category", modify: func(p *providers.Provider) { p.Category = "games" }},
+		{name: "category in other case", modify: func(p *providers.Provider) { p.Category = "CRM" }},
 		{name: "docs not https", modify: func(p *providers.Provider) { p.Docs = "http://docs.example.com" }},
 		{name: "authURL without tokenURL", modify: func(p *providers.Provider) { p.TokenURL = "" }},
 		{name: "tokenURL without authURL or a grant kind", modify: func(p *providers.Provider) { p.AuthURL = "" }},
@@ -356,6 +359,31 @@ func TestPrepareErrors(t *testing.T) {
 				t.Errorf("error %q does not start with %q", err, "providers: ")
 			}
 		})
+	}
+}
+
+// TestCategories checks that every known category is accepted, that an unknown one is
+// refused with an error naming the field, and that Categories returns a slice of its own.
+func TestCategories(t *testing.T) {
+	cs := providers.Categories()
+	if len(cs) == 0 || cs[len(cs)-1] != providers.CategoryOther {
+		t.Fatalf("Categories() = %v, want CategoryOther last", cs)
+	}
+	for _, c := range cs {
+		p := minimal()
+		p.Category = c
+		if err := p.Prepare(); err != nil {
+			t.Errorf("category %q: Prepare() = %v, want nil", c, err)
+		}
+	}
+	p := minimal()
+	p.Category = "games"
+	if err := p.Prepare(); err == nil || !strings.Contains(err.Error(), `category "games"`) {
+		t.Errorf("Prepare() = %v, want an error naming the category", err)
+	}
+	cs[0] = "games"
+	if got := providers.Categories()[0]; got != providers.CategoryCRM {
+		t.Errorf("Categories()[0] = %q after a change to an earlier result, want %q", got, providers.CategoryCRM)
 	}
 }
 

@@ -4,57 +4,87 @@ package catalogdoc
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/connectkit/connect/providers"
 )
 
-// Render returns the catalog page of r: one row per provider with its auth kinds, inputs,
-// PKCE and refresh-token rule, and counts by auth kind.
+// Render returns the catalog page of r: a summary of how many providers there are in each
+// category and accept each auth kind, then one row per provider with its category, auth kinds,
+// inputs, PKCE and refresh-token rule.
 func Render(r *providers.Registry) string {
 	var b strings.Builder
 	names := r.Names()
 	b.WriteString("# Provider catalog\n\n")
 	b.WriteString("Generated from the embedded catalog (`providers/catalog/*.json`) by `go generate ./providers`;\n")
 	b.WriteString("do not edit. Each provider's facts come from the documentation linked in its row.\n\n")
-	counts := map[string]int{}
+	byCategory, byKind := map[string]int{}, map[string]int{}
 	for _, name := range names {
 		p, _ := r.Lookup(name)
+		byCategory[category(p)]++
 		for _, k := range kinds(p) {
-			counts[k]++
+			byKind[k]++
 		}
 	}
-	fmt.Fprintf(&b, "%d providers. By auth kind: ", len(names))
-	ks := make([]string, 0, len(counts))
-	for k := range counts {
-		ks = append(ks, k)
+	fmt.Fprintf(&b, "%d providers.\n\n", len(names))
+	// Categories in their fixed order, then any uncategorized ("-"); auth kinds in the order
+	// of the rows' auth kinds column.
+	var cs []string
+	for _, c := range providers.Categories() {
+		cs = append(cs, string(c))
 	}
-	sort.Strings(ks)
-	for i, k := range ks {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "%s %d", k, counts[k])
-	}
-	b.WriteString(".\n\n")
-	b.WriteString("| provider | auth kinds | inputs | PKCE | refresh token | scope separator | docs |\n")
-	b.WriteString("|---|---|---|---|---|---|---|\n")
+	summary(&b, "category", append(cs, "-"), byCategory)
+	summary(&b, "auth kind", kindNames, byKind)
+	b.WriteString("| provider | category | auth kinds | inputs | PKCE | refresh token | scope separator | docs |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|\n")
 	for _, name := range names {
 		p, _ := r.Lookup(name)
-		fmt.Fprintf(&b, "| `%s` %s | %s | %s | %s | %s | %s | %s |\n",
-			p.Name, cell(p.DisplayName), strings.Join(kinds(p), ", "), inputs(p), pkce(p), refresh(p),
-			separator(p), docs(p))
+		fmt.Fprintf(&b, "| `%s` %s | %s | %s | %s | %s | %s | %s | %s |\n",
+			p.Name, cell(p.DisplayName), category(p), strings.Join(kinds(p), ", "), inputs(p), pkce(p),
+			refresh(p), separator(p), docs(p))
 	}
 	return b.String()
 }
 
+// summary writes a table of counts: one row for each key of order that counts holds, then
+// any other keys of counts in sorted order.
+func summary(b *strings.Builder, what string, order []string, counts map[string]int) {
+	keys := slices.Clone(order)
+	for _, k := range slices.Sorted(maps.Keys(counts)) {
+		if !slices.Contains(order, k) {
+			keys = append(keys, k)
+		}
+	}
+	fmt.Fprintf(b, "| %s | providers |\n|---|---:|\n", what)
+	for _, k := range keys {
+		if n := counts[k]; n > 0 {
+			fmt.Fprintf(b, "| %s | %d |\n", cell(k), n)
+		}
+	}
+	b.WriteString("\n")
+}
+
+func category(p *providers.Provider) string {
+	if p.Category == "" {
+		return "-"
+	}
+	return cell(string(p.Category))
+}
+
+// kindNames are the auth kinds in the order the page lists them.
+var kindNames = []string{
+	string(providers.OAuth2AuthorizationCode), string(providers.OAuth2ClientCredentials),
+	string(providers.OAuth2PasswordCredentials), string(providers.APIKey), string(providers.BasicAuth),
+	string(providers.CustomAuth),
+}
+
 func kinds(p *providers.Provider) []string {
 	var out []string
-	for _, k := range []providers.AuthKind{providers.OAuth2AuthorizationCode, providers.OAuth2ClientCredentials,
-		providers.OAuth2PasswordCredentials, providers.APIKey, providers.BasicAuth, providers.CustomAuth} {
-		if p.Accepts(k) {
-			out = append(out, string(k))
+	for _, k := range kindNames {
+		if p.Accepts(providers.AuthKind(k)) {
+			out = append(out, k)
 		}
 	}
 	return out

@@ -24,8 +24,9 @@ func TestPageIsCurrent(t *testing.T) {
 func TestRenderRows(t *testing.T) {
 	r := providers.NewRegistry()
 	for _, p := range []*providers.Provider{
-		{Name: "plain", DisplayName: "Plain | Co", Docs: "https://plain.example/docs", AuthURL: "https://plain.example/a", TokenURL: "https://plain.example/t"},
+		{Name: "plain", DisplayName: "Plain | Co", Category: providers.CategoryCRM, Docs: "https://plain.example/docs", AuthURL: "https://plain.example/a", TokenURL: "https://plain.example/t"},
 		{Name: "keyed", AuthKinds: []providers.AuthKind{providers.APIKey}},
+		{Name: "keyed-too", Category: providers.CategoryCRM, AuthKinds: []providers.AuthKind{providers.APIKey, providers.BasicAuth}},
 	} {
 		if err := r.Register(p); err != nil {
 			t.Fatal(err)
@@ -33,9 +34,12 @@ func TestRenderRows(t *testing.T) {
 	}
 	page := catalogdoc.Render(r)
 	for _, want := range []string{
-		"2 providers. By auth kind: apiKey 1, oauth2AuthorizationCode 1.",
-		"| `plain` Plain \\| Co | oauth2AuthorizationCode | - | supported | `offline_access` scope | space | [docs](https://plain.example/docs) |",
-		"| `keyed`  | apiKey | - | - | - | - | - |",
+		"3 providers.",
+		"| category | providers |\n|---|---:|\n| crm | 2 |\n| - | 1 |\n\n",
+		"| auth kind | providers |\n|---|---:|\n| oauth2AuthorizationCode | 1 |\n| apiKey | 2 |\n| basicAuth | 1 |\n\n",
+		"| `plain` Plain \\| Co | crm | oauth2AuthorizationCode | - | supported | `offline_access` scope | space | [docs](https://plain.example/docs) |",
+		"| `keyed`  | - | apiKey | - | - | - | - | - |",
+		"| `keyed-too`  | crm | apiKey, basicAuth | - | - | - | - | - |",
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %q:\n%s", want, page)
