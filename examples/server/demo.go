@@ -1,0 +1,347 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/connectkit/connect"
+	"github.com/connectkit/connect/connecthttp"
+	"github.com/connectkit/connect/examples/authserver"
+	"github.com/connectkit/connect/providers"
+)
+
+// The demo's fixed names. The API key is handed to the page, which calls connecthttp's routes
+// itself to keep the demo small: a real front end talks to its own backend, which keeps the
+// key.
+const (
+	demoProject  = "demo"
+	demoAPIKey   = "demo-api-key-shown-to-the-page"
+	demoProvider = "local"
+	demoClientID = "connect-demo"
+	demoUser     = "ada"
+	demoPassword = "lovelace"
+	callbackPath = "/callbacks/v1/oauth"
+)
+
+// catalogShown are providers of the built-in catalog the page lists, disabled: they need an
+// app registered with the real provider.
+var catalogShown = []string{"salesforce", "hubspot", "google", "slack", "github"}
+
+//go:embed static
+var static embed.FS
+
+// pageTemplate is the demo page; static/app.js and static/app.css are served as they are.
+var pageTemplate = template.Must(template.ParseFS(static, "static/index.html"))
+
+// pageCSP allows the page its own script, style and API calls, and nothing else.
+const pageCSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; " +
+	"img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
+// demo is the backend and the local authorization server, each on its own loopback listener.
+type demo struct {
+	url     string // the backend's base URL, http://127.0.0.1:PORT
+	authURL string // the authorization server's base URL
+
+	c       *connect.Connector
+	conns   *connect.MemoryConnectionStore
+	as      *authserver.Server
+	backend *http.Server
+	auth    *http.Server
+	lnB     net.Listener
+	lnA     net.Listener
+	log     *slog.Logger
+}
+
+// newDemo listens on addr (the backend) and authAddr (the authorization server), both loopback
+// addresses, and wires a Connector to the authorization server, whose client is registered
+// with the backend's real callback URL. Call serve to run it.
+func newDemo(addr, authAddr string, log *slog.Logger) (_ *demo, err error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	for _, a := range []string{addr, authAddr} {
+		if err := checkLoopback(a); err != nil {
+			return nil, err
+		}
+	}
+	lnB, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			lnB.Close()
+		}
+	}()
+	lnA, err := net.Listen("tcp", authAddr)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			lnA.Close()
+		}
+	}()
+	d := &demo{url: baseURL(lnB.Addr()), authURL: baseURL(lnA.Addr()), lnB: lnB, lnA: lnA, log: log,
+		conns: connect.NewMemoryConnectionStore()}
+
+	// The client is confidential; its secret lives only in this process.
+	secret := rand.Text()
+	as, err := authserver.New(authserver.Config{
+		Clients: []authserver.Client{{
+			ID: demoClientID, Secret: secret, RedirectURIs: []string{d.url + callbackPath},
+			Scopes: []string{"read", "offline_access"},
+		}},
+		Users:               []authserver.User{{Username: demoUser, Password: demoPassword}},
+		AccessTokenLifespan: time.Hour,
+	})
+	if err != nil {
+		return nil, err
+	}
+	as.SetIssuer(d.authURL)
+	d.as = as
+
+	reg := providers.Default()
+	if err := reg.Register(&providers.Provider{
+		Name: demoProvider, DisplayName: "Local authorization server",
+		AuthURL: d.authURL + "/authorize", TokenURL: d.authURL + "/token", Issuer: d.authURL,
+		PKCE: providers.PKCERequired, Prompt: "consent",
+		AuthKinds: []providers.AuthKind{providers.OAuth2AuthorizationCode},
+	}); err != nil {
+		return nil, err
+	}
+	c, err := connect.New(connect.Config{
+		Providers: reg,
+		Apps: connect.NewMemoryAppStore(connect.ProviderApp{
+			ID: "demo-local", ProjectID: demoProject, Provider: demoProvider,
+			ClientID: demoClientID, ClientSecret: connect.Secret(secret), Scopes: []string{"read"},
+		}),
+		// The memory store keeps credentials in this process only, so no keyring is needed.
+		Connections: d.conns,
+		RedirectURL: d.url + callbackPath,
+		HTTPClient:  &http.Client{Timeout: 10 * time.Second},
+		Logger:      log,
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	d.c = c
+
+	page, err := renderPage(reg)
+	if err != nil {
+		return nil, err
+	}
+	assets, err := fs.Sub(static, "static")
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", connecthttp.New(c,
+		connecthttp.WithKeys(connecthttp.StaticKeys(map[string]string{demoAPIKey: demoProject})),
+		connecthttp.WithPopup(d.url),
+		connecthttp.WithLogger(log),
+	))
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
+		h := w.Header()
+		h.Set("Content-Type", "text/html; charset=utf-8")
+		h.Set("Content-Security-Policy", pageCSP)
+		h.Set("Cache-Control", "no-store")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		_, _ = w.Write(page)
+	})
+	mux.Handle("GET /static/{file}", http.StripPrefix("/static/", staticFiles(assets)))
+	mux.HandleFunc("GET /demo/token/{id}", tokenHandler(c, log))
+
+	d.backend = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	d.auth = &http.Server{Handler: as.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	return d, nil
+}
+
+// checkLoopback refuses an address that is not host:port on 127.0.0.1 or [::1]: the demo
+// serves plain http, and connecthttp allows plain http origins only there.
+func checkLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("address %q: %w", addr, err)
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil || (ip != netip.MustParseAddr("127.0.0.1") && ip != netip.IPv6Loopback()) {
+		return fmt.Errorf("address %q: the demo listens only on 127.0.0.1 or [::1]", addr)
+	}
+	return nil
+}
+
+// baseURL returns http://host:port for a listener's address.
+func baseURL(a net.Addr) string {
+	ap := a.(*net.TCPAddr).AddrPort()
+	return (&url.URL{Scheme: "http", Host: ap.String()}).String()
+}
+
+// serve runs both servers until ctx is done, then shuts them down gracefully, giving requests
+// in flight up to 5 seconds. It returns the first error of either server.
+func (d *demo) serve(ctx context.Context) error {
+	errs := make(chan error, 2)
+	for _, s := range []struct {
+		srv *http.Server
+		ln  net.Listener
+	}{{d.backend, d.lnB}, {d.auth, d.lnA}} {
+		go func() {
+			if err := s.srv.Serve(s.ln); !errors.Is(err, http.ErrServerClosed) {
+				errs <- err
+				return
+			}
+			errs <- nil
+		}()
+	}
+	var first error
+	select {
+	case <-ctx.Done():
+	case first = <-errs:
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for _, srv := range []*http.Server{d.backend, d.auth} {
+		wg.Go(func() {
+			if err := srv.Shutdown(sctx); err != nil {
+				mu.Lock()
+				first = errors.Join(first, err)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return first
+}
+
+// pageData fills static/index.html.
+type pageData struct {
+	APIKey   string
+	Project  string
+	User     string
+	Password string
+	Catalog  []catalogEntry
+}
+
+type catalogEntry struct{ Name, DisplayName string }
+
+// renderPage renders the page once: it never changes.
+func renderPage(reg *providers.Registry) ([]byte, error) {
+	data := pageData{APIKey: demoAPIKey, Project: demoProject, User: demoUser, Password: demoPassword}
+	for _, name := range catalogShown {
+		if p, ok := reg.Lookup(name); ok {
+			data.Catalog = append(data.Catalog, catalogEntry{Name: p.Name, DisplayName: p.DisplayName})
+		}
+	}
+	var b bytes.Buffer
+	if err := pageTemplate.Execute(&b, data); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// staticFiles serves the page's script and style, and nothing else of the embedded files.
+func staticFiles(assets fs.FS) http.Handler {
+	files := http.FileServerFS(assets)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "app.js", "app.css":
+			w.Header().Set("X-Content-Type-Options", "nosniff")
+			w.Header().Set("Cache-Control", "no-cache")
+			files.ServeHTTP(w, r)
+		default:
+			writeProblem(w, http.StatusNotFound, "not-found", "no such file")
+		}
+	})
+}
+
+// tokenView is what GET /demo/token/{id} shows of a token: never the token itself.
+type tokenView struct {
+	TokenType          string    `json:"tokenType"`
+	Expiry             time.Time `json:"expiry,omitzero"`
+	AccessTokenPreview string    `json:"accessTokenPreview"`
+}
+
+// tokenHandler serves GET /demo/token/{id}: a fresh token of the demo project's connection,
+// refreshed if need be, shown as its type, expiry and first four characters. It takes no API
+// key because it is the demo's own route, for the page; a real backend uses the token itself
+// and never sends it, or any part of it, to a browser.
+func tokenHandler(c *connect.Connector, log *slog.Logger) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		ts, err := c.TokenSourceFor(r.Context(), demoProject, r.PathValue("id"))
+		if err != nil {
+			tokenProblem(w, r, log, err)
+			return
+		}
+		tok, err := ts.Token()
+		if err != nil {
+			tokenProblem(w, r, log, err)
+			return
+		}
+		h := w.Header()
+		h.Set("Content-Type", "application/json")
+		h.Set("Cache-Control", "no-store")
+		h.Set("X-Content-Type-Options", "nosniff")
+		_ = json.NewEncoder(w).Encode(tokenView{
+			TokenType: tok.Type(), Expiry: tok.Expiry, AccessTokenPreview: preview(tok.AccessToken),
+		})
+	}
+}
+
+// preview returns the first four characters of s and an ellipsis.
+func preview(s string) string {
+	r := []rune(s)
+	if len(r) > 4 {
+		r = r[:4]
+	}
+	return string(r) + "…"
+}
+
+// tokenProblem answers an error of TokenSourceFor or Token.
+func tokenProblem(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	switch {
+	case errors.Is(err, connect.ErrConnectionNotFound):
+		writeProblem(w, http.StatusNotFound, "not-found", "no such connection in the project")
+	case errors.Is(err, connect.ErrInvalidRequest):
+		writeProblem(w, http.StatusBadRequest, "invalid-request", "the connection id is not valid")
+	case errors.Is(err, connect.ErrNotOAuth):
+		writeProblem(w, http.StatusConflict, "not-oauth", "the connection has no OAuth tokens")
+	case errors.Is(err, connect.ErrStoreUnavailable):
+		log.LogAttrs(r.Context(), slog.LevelError, "demo: token", slog.Any("error", err))
+		writeProblem(w, http.StatusServiceUnavailable, "store-unavailable", "a store is unavailable; try again later")
+	default:
+		// A refresh refused by the provider, or the provider unreachable.
+		log.LogAttrs(r.Context(), slog.LevelWarn, "demo: token", slog.Any("error", err))
+		writeProblem(w, http.StatusBadGateway, "provider-error", "no token could be obtained")
+	}
+}
+
+// writeProblem writes an RFC 9457 problem, as connecthttp does.
+func writeProblem(w http.ResponseWriter, status int, slug, detail string) {
+	h := w.Header()
+	h.Set("Content-Type", "application/problem+json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"type": "https://connectkit.dev/problems/" + slug, "title": http.StatusText(status),
+		"status": status, "detail": detail,
+	})
+}
