@@ -131,18 +131,19 @@ func endpointHost(h string) bool {
 		addr, err := netip.ParseAddr(h)
 		return err == nil && addr.Is4() && addr.IsLoopback()
 	}
-	for label := range strings.SplitSeq(h, ".") {
-		if len(label) == 0 || len(label) > maxLabel || label[0] == '-' || label[len(label)-1] == '-' {
+	start := 0 // of the current label
+	for i := 0; i <= len(h); i++ {
+		if i < len(h) && h[i] != '.' {
+			switch c := h[i]; {
+			case '0' <= c && c <= '9', 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', c == '-':
+				continue
+			}
 			return false
 		}
-		for i := 0; i < len(label); i++ {
-			c := label[i]
-			switch {
-			case '0' <= c && c <= '9', 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', c == '-':
-			default:
-				return false
-			}
+		if n := i - start; n == 0 || n > maxLabel || h[start] == '-' || h[i-1] == '-' {
+			return false
 		}
+		start = i + 1
 	}
 	return true
 }
