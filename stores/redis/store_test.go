@@ -383,3 +383,91 @@ func TestNilClient(t *testing.T) {
 	}()
 	connectredis.NewStateStore(nil)
 }
+
+// clusterClient returns a client of the Redis Cluster of CONNECT_REDIS_CLUSTER_ADDRS (a
+// comma-separated list of nodes), closed when the test ends. Without it the test skips, or
+// fails if CONNECT_REQUIRE_SERVERS=1.
+func clusterClient(t testing.TB) *goredis.ClusterClient {
+	t.Helper()
+	addrs := os.Getenv("CONNECT_REDIS_CLUSTER_ADDRS")
+	if addrs == "" {
+		if os.Getenv("CONNECT_REQUIRE_SERVERS") == "1" {
+			t.Fatal("CONNECT_REDIS_CLUSTER_ADDRS is not set, and CONNECT_REQUIRE_SERVERS=1 forbids skipping: " +
+				`run eval "$(scripts/services)" from the repository root`)
+		}
+		t.Skip(`set CONNECT_REDIS_CLUSTER_ADDRS (e.g. eval "$(scripts/services)") to run against a Redis Cluster`)
+	}
+	c := goredis.NewClusterClient(&goredis.ClusterOptions{Addrs: strings.Split(addrs, ",")})
+	t.Cleanup(func() { c.Close() })
+	if err := c.Ping(context.Background()).Err(); err != nil {
+		t.Fatalf("PING the cluster %s: %v", addrs, err)
+	}
+	return c
+}
+
+// freshClusterPrefix is freshPrefix on a cluster, whose keys live on several masters.
+func freshClusterPrefix(t testing.TB, c *goredis.ClusterClient) string {
+	t.Helper()
+	prefix := "connect:test:" + rand.Text() + ":"
+	t.Cleanup(func() {
+		ctx := context.Background()
+		err := c.ForEachMaster(ctx, func(ctx context.Context, node *goredis.Client) error {
+			keys, err := keysUnder(ctx, node, prefix)
+			if err != nil {
+				return err
+			}
+			for _, k := range keys {
+				if err := node.Unlink(ctx, k).Err(); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Errorf("cleanup: %v", err)
+		}
+	})
+	return prefix
+}
+
+// TestConformanceCluster runs the suite on a Redis Cluster: each command of the store
+// touches one key, so it needs no hash tag, and its keys spread over the cluster's masters.
+func TestConformanceCluster(t *testing.T) {
+	c := clusterClient(t)
+	storetest.RunStateStore(t, storetest.StateStore{
+		New: func(t *testing.T) state.Store {
+			return connectredis.NewStateStore(c, connectredis.WithPrefix(freshClusterPrefix(t, c)))
+		},
+	})
+
+	ctx := context.Background()
+	prefix := freshClusterPrefix(t, c)
+	st := connectredis.NewStateStore(c, connectredis.WithPrefix(prefix))
+	for i := range 64 {
+		if err := st.Save(ctx, fmt.Sprintf("s256:%d", i), []byte("v"), time.Minute); err != nil {
+			t.Fatalf("Save: %v", err)
+		}
+	}
+	var mu sync.Mutex
+	masters := 0
+	err := c.ForEachMaster(ctx, func(ctx context.Context, node *goredis.Client) error {
+		keys, err := keysUnder(ctx, node, prefix)
+		if len(keys) > 0 {
+			mu.Lock()
+			masters++
+			mu.Unlock()
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if masters < 2 {
+		t.Errorf("64 keys landed on %d master(s), want them spread over the cluster", masters)
+	}
+	for i := range 64 {
+		if v, err := st.Take(ctx, fmt.Sprintf("s256:%d", i)); err != nil || string(v) != "v" {
+			t.Fatalf("Take: %q, %v", v, err)
+		}
+	}
+}
