@@ -110,6 +110,7 @@ type Connector struct {
 	rand         io.Reader
 	instance     string    // names this Connector in the refresh leases it takes
 	sessionBufs  sync.Pool // *[]byte buffers for encoding pending authorizations
+	inputMaps    sync.Pool // metadata.Values for resolving a flow's inputs
 	inMemory     bool      // apps and states are the memory stores, which never block
 }
 
@@ -235,8 +236,18 @@ func (c *Connector) AuthorizeURL(ctx context.Context, req OAuthConnectRequest) (
 			return nil, err
 		}
 	}
+	// The inputs live in a map of the Connector's, cleared and reused: what the flow keeps of
+	// them (the session's workspace and metadata) it copies.
+	inputs, _ := c.inputMaps.Get().(metadata.Values)
+	if inputs == nil {
+		inputs = make(metadata.Values, 4)
+	}
+	defer func() {
+		clear(inputs)
+		c.inputMaps.Put(inputs)
+	}()
 	p, values, authURL, tokenURL, err := c.resolveProvider(req.Provider, providers.OAuth2AuthorizationCode, "provider",
-		workspace, md)
+		workspace, md, inputs)
 	if err != nil {
 		return nil, err
 	}
@@ -436,8 +447,9 @@ func (c *Connector) app(ctx context.Context, projectID, provider, appID string) 
 
 // resolveProvider looks the named provider up, checks that it accepts the credential kind
 // (else an error on field), checks the request's workspace and metadata against its inputs,
-// and renders its endpoints.
-func (c *Connector) resolveProvider(name string, kind providers.AuthKind, field, workspace string, md ProviderMetadata) (
+// and renders its endpoints. The inputs are put in into when it is not nil (an empty map).
+func (c *Connector) resolveProvider(name string, kind providers.AuthKind, field, workspace string, md ProviderMetadata,
+	into metadata.Values) (
 	p *providers.Provider, values metadata.Values, authURL, tokenURL string, err error) {
 	p, ok := c.providers.Lookup(name)
 	if !ok {
@@ -446,7 +458,7 @@ func (c *Connector) resolveProvider(name string, kind providers.AuthKind, field,
 	if !p.Accepts(kind) {
 		return nil, nil, "", "", invalid(field, "provider "+p.Name+" does not accept "+string(kind), ErrGrantNotAllowed)
 	}
-	if values, err = resolveInputs(p, workspace, md); err != nil {
+	if values, err = resolveInputs(p, workspace, md, into); err != nil {
 		return nil, nil, "", "", err
 	}
 	if authURL, tokenURL, err = p.Endpoints(values); err != nil {
@@ -455,10 +467,13 @@ func (c *Connector) resolveProvider(name string, kind providers.AuthKind, field,
 	return p, values, authURL, tokenURL, nil
 }
 
-// resolveInputs gathers the workspace and metadata values of a request and checks them
-// against the provider's inputs.
-func resolveInputs(p *providers.Provider, workspace string, md ProviderMetadata) (metadata.Values, error) {
-	values := make(metadata.Values, len(md)+1)
+// resolveInputs gathers the workspace and metadata values of a request, in into when it is
+// not nil (an empty map), and checks them against the provider's inputs.
+func resolveInputs(p *providers.Provider, workspace string, md ProviderMetadata, into metadata.Values) (metadata.Values, error) {
+	values := into
+	if values == nil {
+		values = make(metadata.Values, len(md)+1)
+	}
 	for k, v := range md {
 		if k == "workspace" {
 			return nil, invalid("providerMetadata.workspace", "give the workspace as providerWorkspaceRef", nil)

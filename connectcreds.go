@@ -33,7 +33,7 @@ func (c *Connector) Connect(ctx context.Context, req ConnectionRequest) (*Connec
 		return nil, err
 	}
 	kind, field, scheme := req.kind()
-	p, values, _, tokenURL, err := c.resolveProvider(req.Provider, kind, field, req.ProviderWorkspaceRef, req.ProviderMetadata)
+	p, values, _, tokenURL, err := c.resolveProvider(req.Provider, kind, field, req.ProviderWorkspaceRef, req.ProviderMetadata, nil)
 	if err != nil {
 		return nil, err
 	}

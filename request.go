@@ -141,7 +141,10 @@ func (r *OAuthConnectRequest) Validate() error {
 	if r.plainlyValid() {
 		return nil
 	}
-	return validateStruct(r)
+	// validator keeps what it is given reachable: it gets a copy, so that r itself stays
+	// on its caller's stack.
+	cp := *r
+	return validateStruct(&cp)
 }
 
 // plainlyValid is a fast, conservative check: it reports true only for requests that

@@ -68,7 +68,8 @@ func ParseEndpoint(raw string) (Endpoint, error) {
 			return e, errEndpointHost
 		}
 		e.Host = authority[1:i]
-		addr, err := netip.ParseAddr(e.Host)
+		// A copy: ParseAddr keeps a zone, which would make raw escape on every call.
+		addr, err := netip.ParseAddr(strings.Clone(e.Host))
 		if err != nil || !addr.Is6() || addr.Zone() != "" || !addr.IsLoopback() {
 			return e, errEndpointHost
 		}
@@ -92,7 +93,7 @@ func ParseEndpoint(raw string) (Endpoint, error) {
 			e.Port = p
 		}
 	}
-	if e.Scheme == "http" && !IsLoopback(e.Host) {
+	if e.Scheme == "http" && !IsLoopback(strings.Clone(e.Host)) { // a copy, as above
 		return e, errEndpointScheme
 	}
 	if i := strings.IndexByte(rest, '?'); i >= 0 {
@@ -128,7 +129,7 @@ func endpointHost(h string) bool {
 	if dottedNumbers(h) {
 		// Dotted numbers: only an IPv4 loopback address; others (e.g. 127.1) are read as
 		// addresses by some resolvers.
-		addr, err := netip.ParseAddr(h)
+		addr, err := netip.ParseAddr(strings.Clone(h)) // a copy, so that h does not escape
 		return err == nil && addr.Is4() && addr.IsLoopback()
 	}
 	start := 0 // of the current label
