@@ -1,6 +1,7 @@
 package connect
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -79,6 +80,9 @@ func AuthorizeURL(p AuthorizeParams) (string, error) {
 // for all flows.
 type checkedParams struct {
 	escapedRedirectURI string
+	// scopes is set, per call, when every scope was checked already: the request's by
+	// checkScopes, the provider's when its catalog loaded, the app's when it was stored.
+	scopes bool
 }
 
 // buildAuthorizeURL is AuthorizeURL, skipping the checks that checked, if not nil, vouches for.
@@ -119,8 +123,10 @@ func buildAuthorizeURL(p *AuthorizeParams, checked *checkedParams) (string, erro
 		return "", invalid("scopeSeparator", "must be a space, a comma or +", nil)
 	}
 	addOffline := !p.DisableOfflineAccess
-	hasOffline, err := checkScopes(p.Scopes, sep)
-	if err != nil {
+	var hasOffline bool
+	if checked != nil && checked.scopes {
+		hasOffline = slices.Contains(p.Scopes, offlineAccess)
+	} else if hasOffline, err = checkScopes(p.Scopes, sep); err != nil {
 		return "", err
 	}
 	if hasOffline {
@@ -172,6 +178,7 @@ func buildAuthorizeURL(p *AuthorizeParams, checked *checkedParams) (string, erro
 	} else {
 		b.WriteString(redirect)
 	}
+	escSep := escapedSeparator(sep)
 	n := 0
 	for i, s := range p.Scopes {
 		if seenBefore(p.Scopes, i, s) {
@@ -180,7 +187,7 @@ func buildAuthorizeURL(p *AuthorizeParams, checked *checkedParams) (string, erro
 		if n == 0 {
 			b.WriteString("&scope=")
 		} else {
-			writeEscaped(&b, sep)
+			b.WriteString(escSep)
 		}
 		writeEscaped(&b, s)
 		n++
@@ -189,7 +196,7 @@ func buildAuthorizeURL(p *AuthorizeParams, checked *checkedParams) (string, erro
 		if n == 0 {
 			b.WriteString("&scope=")
 		} else {
-			writeEscaped(&b, sep)
+			b.WriteString(escSep)
 		}
 		b.WriteString(offlineAccess)
 	}
@@ -301,7 +308,10 @@ func parsePrompt(s string) (prompt, error) {
 	}
 	none := false
 	for rest := s; ; {
-		i := strings.IndexAny(rest, "+ ")
+		i := strings.IndexByte(rest, '+')
+		if j := strings.IndexByte(rest, ' '); j >= 0 && (i < 0 || j < i) {
+			i = j
+		}
 		v := rest
 		if i >= 0 {
 			v = rest[:i]
@@ -609,6 +619,18 @@ func challenge(s string) bool {
 }
 
 const upperhex = "0123456789ABCDEF"
+
+// escapedSeparator returns a scope separator (a space, a comma or +) escaped as a query
+// component.
+func escapedSeparator(sep string) string {
+	switch sep {
+	case " ":
+		return "+"
+	case ",":
+		return "%2C"
+	}
+	return "%2B"
+}
 
 // escapedLen returns the length of s escaped as a query component.
 func escapedLen(s string) int {

@@ -20,6 +20,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -269,6 +270,13 @@ func (c *Connector) AuthorizeURL(ctx context.Context, req OAuthConnectRequest) (
 		return nil, invalid("clientId", "is not the client id of the provider app", nil)
 	}
 
+	// The app's scopes are scope tokens (ProviderApp.Validate), but only here is the
+	// provider's separator known: one of them may not hold it.
+	for i, sc := range app.Scopes {
+		if strings.Contains(sc, sep) {
+			return nil, invalid("providerAppId", "scope "+strconv.Itoa(i)+" of the provider app holds the provider's scope separator", nil)
+		}
+	}
 	scopes := make([]string, 0, len(p.DefaultScopes)+len(app.Scopes)+len(req.Scopes)+1)
 	scopes = append(scopes, p.DefaultScopes...)
 	scopes = append(scopes, app.Scopes...)
@@ -336,6 +344,8 @@ func (c *Connector) AuthorizeURL(ctx context.Context, req OAuthConnectRequest) (
 			authURL += "?" + fixed
 		}
 	}
+	checked := c.checked
+	checked.scopes = true // the request's by checkScopes above; the provider's and the app's when loaded
 	u, err := buildAuthorizeURL(&AuthorizeParams{
 		AuthorizeURL:         authURL,
 		ClientID:             app.ClientID,
@@ -348,7 +358,7 @@ func (c *Connector) AuthorizeURL(ctx context.Context, req OAuthConnectRequest) (
 		AdditionalParams:     req.AdditionalParams,
 		DisableOfflineAccess: disableOffline,
 		CodeChallenge:        challenge,
-	}, &c.checked)
+	}, &checked)
 	if err != nil {
 		return nil, err
 	}

@@ -598,6 +598,24 @@ func TestConnectorAuthorizeURLFromSeed002(t *testing.T) {
 	}
 }
 
+// TestConnectorAppScopeSeparator: an app's scope may be a valid scope token and still hold
+// its provider's separator (a comma for "desk"), which would split it in two: refused.
+func TestConnectorAppScopeSeparator(t *testing.T) {
+	apps := connect.NewMemoryAppStore(connect.ProviderApp{ID: "desk-app", ProjectID: "proj", Provider: "desk",
+		ClientID: "desk-client", ClientSecret: sentinelSecret, Scopes: []string{"read,admin"}})
+	f := newFixture(t, func(c *connect.Config) { c.Apps = apps })
+	r := request("desk")
+	r.ProviderWorkspaceRef = "acme"
+	a, err := f.c.AuthorizeURL(context.Background(), r)
+	if a != nil {
+		t.Errorf("AuthorizeURL returned %+v with an error", a)
+	}
+	assertField(t, err, "providerAppId")
+	if f.states.len() != 0 {
+		t.Errorf("a pending authorization was saved for a refused flow")
+	}
+}
+
 func TestConnectorCSRFBinding(t *testing.T) {
 	f := newFixture(t)
 	r := request("plain")

@@ -28,9 +28,19 @@ func (p *Provider) Resolve(values metadata.Values) (metadata.Values, error) {
 // canonical form and fills in the defaults in values itself, sparing a copy. On an error,
 // values is left in an unspecified state.
 func (p *Provider) ResolveInPlace(values metadata.Values) error {
-	for name := range values {
-		if p.input(name) == nil {
-			return &metadata.ValueError{Input: name, Err: ErrUnknownInput}
+	// Every value must be for a declared input: counting the declared ones present spares
+	// a walk of the map unless some value is not.
+	declared := 0
+	for i := range p.Inputs {
+		if _, ok := values[p.Inputs[i].Name]; ok {
+			declared++
+		}
+	}
+	if declared != len(values) {
+		for name := range values {
+			if p.input(name) == nil {
+				return &metadata.ValueError{Input: name, Err: ErrUnknownInput}
+			}
 		}
 	}
 	for i := range p.Inputs {

@@ -349,7 +349,8 @@ func (p *Provider) prepare() error {
 			return fmt.Errorf("refresh by %q takes no scope, param or value", p.Refresh.By)
 		}
 	case RefreshByScope:
-		if !ScopeToken(p.Refresh.Scope) || p.Refresh.Param != "" || p.Refresh.Value != "" {
+		if !ScopeToken(p.Refresh.Scope) || strings.Contains(p.Refresh.Scope, p.scopeSeparator()) ||
+			p.Refresh.Param != "" || p.Refresh.Value != "" {
 			return fmt.Errorf("refresh by scope needs a scope token and nothing else")
 		}
 	case RefreshByParam:

@@ -233,6 +233,10 @@ func TestPrepareErrors(t *testing.T) {
 		{name: "refresh by scope without scope", modify: func(p *providers.Provider) {
 			p.Refresh = providers.Refresh{By: providers.RefreshByScope}
 		}},
+		{name: "refresh scope holding the separator", modify: func(p *providers.Provider) {
+			p.ScopeSeparator = ","
+			p.Refresh = providers.Refresh{By: providers.RefreshByScope, Scope: "offline,all"}
+		}},
 		{name: "refresh by scope with a space", modify: func(p *providers.Provider) {
 			p.Refresh = providers.Refresh{By: providers.RefreshByScope, Scope: "refresh token"}
 		}},
