@@ -2,6 +2,7 @@ package connect
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 	"time"
 
@@ -138,4 +139,14 @@ func FuzzDecodeCredentials(f *testing.F) {
 			t.Fatalf("re-encoding changed the credentials (-first +second):\n%s", diff)
 		}
 	})
+}
+
+// TestUnreservedTable holds the table to RFC 3986 §2.3.
+func TestUnreservedTable(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		want := 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || strings.IndexByte("-._~", byte(c)) >= 0
+		if got := unreservedByte(byte(c)); got != want {
+			t.Errorf("unreservedByte(%#x) = %t, want %t", c, got, want)
+		}
+	}
 }
