@@ -80,8 +80,9 @@ func AuthorizeURL(p AuthorizeParams) (string, error) {
 // for all flows.
 type checkedParams struct {
 	escapedRedirectURI string
-	// scopes is set, per call, when every scope was checked already: the request's by
-	// checkScopes, the provider's when its catalog loaded, the app's when it was stored.
+	// scopes is set, per call, when every scope was checked already (the request's by
+	// checkScopes, the provider's when its catalog loaded, the app's when it was stored) and
+	// the list holds each scope once.
 	scopes bool
 }
 
@@ -179,9 +180,10 @@ func buildAuthorizeURL(p *AuthorizeParams, checked *checkedParams) (string, erro
 		b.WriteString(redirect)
 	}
 	escSep := escapedSeparator(sep)
+	deduped := checked != nil && checked.scopes // the Connector's scopes are deduplicated
 	n := 0
 	for i, s := range p.Scopes {
-		if seenBefore(p.Scopes, i, s) {
+		if !deduped && seenBefore(p.Scopes, i, s) {
 			continue
 		}
 		if n == 0 {

@@ -383,8 +383,10 @@ func (c *Connector) AuthorizeURL(ctx context.Context, req OAuthConnectRequest) (
 			slog.String("provider", p.Name), slog.String("projectId", req.ProjectID), slog.Any("error", err))
 		return nil, fmt.Errorf("%w: saving the pending authorization: %w", ErrStoreUnavailable, err)
 	}
-	c.log.LogAttrs(ctx, slog.LevelDebug, "connect: authorization started",
-		slog.String("provider", p.Name), slog.String("projectId", req.ProjectID), slog.String("appId", app.ID))
+	if c.log.Enabled(ctx, slog.LevelDebug) {
+		c.log.LogAttrs(ctx, slog.LevelDebug, "connect: authorization started",
+			slog.String("provider", p.Name), slog.String("projectId", req.ProjectID), slog.String("appId", app.ID))
+	}
 	return &Authorization{URL: u, State: tok, ExpiresAt: s.ExpiresAt, Binding: Secret(binding)}, nil
 }
 
@@ -522,6 +524,9 @@ func inputError(err error) error {
 }
 
 func metadataOnly(v metadata.Values) map[string]string {
+	if _, ok := v["workspace"]; len(v) == 0 || len(v) == 1 && ok {
+		return nil // the common case: no metadata but the workspace
+	}
 	var m map[string]string
 	for k, val := range v {
 		if k == "workspace" {
