@@ -233,8 +233,8 @@ func (c *Connector) token(ctx context.Context, id string) (*current, error) {
 }
 
 // putCredentials seals cr into rec and saves rec, comparing versions. The error matches
-// ErrConflict when the record changed since it was read, and ErrStoreUnavailable when the
-// store failed.
+// ErrConflict when the record changed since it was read, ErrConnectionNotFound when it is
+// gone, and ErrStoreUnavailable when the store failed.
 func (c *Connector) putCredentials(ctx context.Context, rec *ConnectionRecord, cr *credentials) error {
 	sealed, err := seal(c.keys, &rec.Connection, cr)
 	if err != nil {
@@ -244,10 +244,7 @@ func (c *Connector) putCredentials(ctx context.Context, rec *ConnectionRecord, c
 	sctx, cancel := c.storeContext(ctx)
 	err = c.connections.Put(sctx, rec)
 	cancel()
-	switch {
-	case err == nil, errors.Is(err, ErrConflict):
-		return err
-	case errors.Is(err, ErrConnectionNotFound):
+	if err == nil || errors.Is(err, ErrConflict) || errors.Is(err, ErrConnectionNotFound) {
 		return err
 	}
 	return fmt.Errorf("%w: %w", ErrStoreUnavailable, err)

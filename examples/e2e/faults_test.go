@@ -177,16 +177,15 @@ func TestMultiReplicaFaults(t *testing.T) {
 			}
 		})
 	}
-	phase := func(d time.Duration) { time.Sleep(d) }
-	phase(time.Second)
+	time.Sleep(time.Second)
 	for _, o := range []outage{{name: "Redis", p: rp}, {name: "PostgreSQL", p: pp}} {
 		o.start = time.Now()
 		o.p.stop()
-		phase(1500 * time.Millisecond)
+		time.Sleep(1500 * time.Millisecond)
 		o.p.start()
 		o.end = time.Now()
 		outages = append(outages, o)
-		phase(2 * time.Second)
+		time.Sleep(2 * time.Second)
 	}
 	close(stopping)
 	wg.Wait()
@@ -211,7 +210,7 @@ func TestMultiReplicaFaults(t *testing.T) {
 			if r.conn != nil {
 				t.Errorf("flow %s: Callback returned a connection with an error", r.consumer)
 			}
-			if !errIs(r.callbackErr, connect.ErrStoreUnavailable) {
+			if !errors.Is(r.callbackErr, connect.ErrStoreUnavailable) {
 				t.Errorf("flow %s: Callback failed with %v, want ErrStoreUnavailable", r.consumer, r.callbackErr)
 			}
 		default:

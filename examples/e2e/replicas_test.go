@@ -3,7 +3,6 @@ package e2e_test
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -11,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -91,7 +91,7 @@ func newCluster(t *testing.T, cc clusterConfig) *cluster {
 	as.SetIssuer(srv.URL)
 
 	suffix := rand.Text()[:12]
-	cl := &cluster{as: as, srv: srv, prefix: "connect-e2e:" + suffix + ":", schema: "e2e_" + lower(suffix)}
+	cl := &cluster{as: as, srv: srv, prefix: "connect-e2e:" + suffix + ":", schema: "e2e_" + strings.ToLower(suffix)}
 	cl.redis = goredis.NewClient(&goredis.Options{Addr: redisAddr})
 	t.Cleanup(func() { cl.redis.Close() })
 	if cl.pool, err = pgxpool.New(ctx, pgURL); err != nil {
@@ -156,16 +156,6 @@ func newCluster(t *testing.T, cc clusterConfig) *cluster {
 		cl.replicas = append(cl.replicas, c)
 	}
 	return cl
-}
-
-func lower(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if 'A' <= c && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return string(b)
 }
 
 // states counts the pending authorizations left in Redis.
@@ -440,9 +430,4 @@ func report(t *testing.T, format string, args ...any) {
 	if _, err := fmt.Fprintf(f, format+"\n", args...); err != nil {
 		t.Errorf("CONNECT_TEST_REPORT: %v", err)
 	}
-}
-
-// errIs reports whether err matches any of targets.
-func errIs(err error, targets ...error) bool {
-	return slices.ContainsFunc(targets, func(target error) bool { return errors.Is(err, target) })
 }

@@ -21,20 +21,24 @@ import (
 	"github.com/connectkit/connect/storetest"
 )
 
-// redisAddr returns the address of the Redis server the tests run against, from
-// CONNECT_REDIS_ADDR. Without it the test skips, or fails if CONNECT_REQUIRE_SERVERS=1.
-func redisAddr(t testing.TB) string {
+// serverEnv returns the value of the environment variable that points the tests at a
+// server (name, what it names). Without it the test skips, or fails if
+// CONNECT_REQUIRE_SERVERS=1.
+func serverEnv(t testing.TB, name, what string) string {
 	t.Helper()
-	addr := os.Getenv("CONNECT_REDIS_ADDR")
-	if addr == "" {
+	v := os.Getenv(name)
+	if v == "" {
 		if os.Getenv("CONNECT_REQUIRE_SERVERS") == "1" {
-			t.Fatal("CONNECT_REDIS_ADDR is not set, and CONNECT_REQUIRE_SERVERS=1 forbids skipping: " +
+			t.Fatal(name + " is not set, and CONNECT_REQUIRE_SERVERS=1 forbids skipping: " +
 				`run eval "$(scripts/services)" from the repository root`)
 		}
-		t.Skip(`set CONNECT_REDIS_ADDR (e.g. eval "$(scripts/services)") to run against Redis`)
+		t.Skip(`set ` + name + ` (e.g. eval "$(scripts/services)") to run against ` + what)
 	}
-	return addr
+	return v
 }
+
+// redisAddr returns the address of the Redis server the tests run against.
+func redisAddr(t testing.TB) string { return serverEnv(t, "CONNECT_REDIS_ADDR", "Redis") }
 
 // newClient returns a client of the test server, closed when the test ends.
 func newClient(t testing.TB) *goredis.Client {
@@ -385,18 +389,10 @@ func TestNilClient(t *testing.T) {
 }
 
 // clusterClient returns a client of the Redis Cluster of CONNECT_REDIS_CLUSTER_ADDRS (a
-// comma-separated list of nodes), closed when the test ends. Without it the test skips, or
-// fails if CONNECT_REQUIRE_SERVERS=1.
+// comma-separated list of nodes), closed when the test ends.
 func clusterClient(t testing.TB) *goredis.ClusterClient {
 	t.Helper()
-	addrs := os.Getenv("CONNECT_REDIS_CLUSTER_ADDRS")
-	if addrs == "" {
-		if os.Getenv("CONNECT_REQUIRE_SERVERS") == "1" {
-			t.Fatal("CONNECT_REDIS_CLUSTER_ADDRS is not set, and CONNECT_REQUIRE_SERVERS=1 forbids skipping: " +
-				`run eval "$(scripts/services)" from the repository root`)
-		}
-		t.Skip(`set CONNECT_REDIS_CLUSTER_ADDRS (e.g. eval "$(scripts/services)") to run against a Redis Cluster`)
-	}
+	addrs := serverEnv(t, "CONNECT_REDIS_CLUSTER_ADDRS", "a Redis Cluster")
 	c := goredis.NewClusterClient(&goredis.ClusterOptions{Addrs: strings.Split(addrs, ",")})
 	t.Cleanup(func() { c.Close() })
 	if err := c.Ping(context.Background()).Err(); err != nil {
