@@ -20,6 +20,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -29,7 +30,6 @@ import (
 
 	"github.com/connectkit/connect/keyring"
 	"github.com/connectkit/connect/metadata"
-	"github.com/connectkit/connect/pkce"
 	"github.com/connectkit/connect/providers"
 	"github.com/connectkit/connect/state"
 )
@@ -110,8 +110,7 @@ type Connector struct {
 	now          func() time.Time
 	rand         io.Reader
 	instance     string    // names this Connector in the refresh leases it takes
-	sessionBufs  sync.Pool // *[]byte buffers for encoding pending authorizations
-	inputMaps    sync.Pool // metadata.Values for resolving a flow's inputs
+	scratches    sync.Pool // *flowScratch, lent to one AuthorizeURL call at a time
 	inMemory     bool      // apps and states are the memory stores, which never block
 }
 
@@ -237,18 +236,12 @@ func (c *Connector) AuthorizeURL(ctx context.Context, req OAuthConnectRequest) (
 			return nil, err
 		}
 	}
-	// The inputs live in a map of the Connector's, cleared and reused: what the flow keeps of
-	// them (the session's workspace and metadata) it copies.
-	inputs, _ := c.inputMaps.Get().(metadata.Values)
-	if inputs == nil {
-		inputs = make(metadata.Values, 4)
-	}
-	defer func() {
-		clear(inputs)
-		c.inputMaps.Put(inputs)
-	}()
+	// The inputs map, the scope list and the session buffer are the Connector's, lent to this
+	// call and given back cleared: what the flow keeps of them it copies.
+	sc := c.scratch()
+	defer c.release(sc)
 	p, values, authURL, tokenURL, err := c.resolveProvider(req.Provider, providers.OAuth2AuthorizationCode, "provider",
-		workspace, md, inputs)
+		workspace, md, sc.inputs)
 	if err != nil {
 		return nil, err
 	}
@@ -277,7 +270,7 @@ func (c *Connector) AuthorizeURL(ctx context.Context, req OAuthConnectRequest) (
 			return nil, invalid("providerAppId", "scope "+strconv.Itoa(i)+" of the provider app holds the provider's scope separator", nil)
 		}
 	}
-	scopes := make([]string, 0, len(p.DefaultScopes)+len(app.Scopes)+len(req.Scopes)+1)
+	scopes := slices.Grow(sc.scopes[:0], len(p.DefaultScopes)+len(app.Scopes)+len(req.Scopes)+1)
 	scopes = append(scopes, p.DefaultScopes...)
 	scopes = append(scopes, app.Scopes...)
 	scopes = append(scopes, req.Scopes...)
@@ -301,11 +294,13 @@ func (c *Connector) AuthorizeURL(ctx context.Context, req OAuthConnectRequest) (
 		prompt, noPrompt = p.Prompt, p.NoPrompt
 	}
 
-	tok, err := state.NewToken(c.rand)
+	secrets, err := newFlowSecrets(c.rand, p.PKCE != providers.PKCEUnsupported, req.EnableCSRFProtection)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrRandom, err)
+		return nil, err
 	}
+	tok := secrets.state
 	scopes = dedupe(scopes, !disableOffline)
+	sc.scopes = scopes
 	s := session{
 		ProjectID:    req.ProjectID,
 		Provider:     p.Name,
@@ -320,20 +315,10 @@ func (c *Connector) AuthorizeURL(ctx context.Context, req OAuthConnectRequest) (
 		TokenURL:     tokenURL,
 		RefreshURL:   refreshURL,
 		Scopes:       scopes,
+		Verifier:     secrets.verifier,
 	}
-	var challenge string
-	if p.PKCE != providers.PKCEUnsupported {
-		if s.Verifier, err = pkce.NewVerifierFrom(c.rand); err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrRandom, err)
-		}
-		challenge = pkce.Challenge(s.Verifier)
-	}
-	var binding string
-	if req.EnableCSRFProtection {
-		if binding, err = state.NewToken(c.rand); err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrRandom, err)
-		}
-		h := sha256.Sum256([]byte(binding))
+	if secrets.binding != "" {
+		h := sha256.Sum256([]byte(secrets.binding))
 		s.BindingHash = h[:]
 	}
 
@@ -357,7 +342,7 @@ func (c *Connector) AuthorizeURL(ctx context.Context, req OAuthConnectRequest) (
 		NoPrompt:             noPrompt,
 		AdditionalParams:     req.AdditionalParams,
 		DisableOfflineAccess: disableOffline,
-		CodeChallenge:        challenge,
+		CodeChallenge:        secrets.challenge,
 	}, &checked)
 	if err != nil {
 		return nil, err
@@ -366,19 +351,10 @@ func (c *Connector) AuthorizeURL(ctx context.Context, req OAuthConnectRequest) (
 	now := c.now()
 	s.CreatedAt = now
 	s.ExpiresAt = now.Add(c.stateTTL)
-	// The record is encoded into a buffer of the Connector's: Save copies what it keeps
-	// (state.Store's contract), so the buffer is cleared and reused.
-	buf, _ := c.sessionBufs.Get().(*[]byte)
-	if buf == nil {
-		buf = new([]byte)
-	}
-	rec := s.appendTo((*buf)[:0])
-	err = c.states.Save(sctx, state.Key(tok), rec, c.stateTTL)
-	clear(rec)
-	if *buf = rec[:0]; cap(rec) <= maxPooledSession {
-		c.sessionBufs.Put(buf)
-	}
-	if err != nil {
+	// Save copies what it keeps (state.Store's contract), so the record's buffer goes back
+	// to the scratch.
+	sc.buf = s.appendTo(sc.buf[:0])
+	if err := c.states.Save(sctx, state.Key(tok), sc.buf, c.stateTTL); err != nil {
 		c.log.LogAttrs(ctx, slog.LevelError, "connect: saving the pending authorization failed",
 			slog.String("provider", p.Name), slog.String("projectId", req.ProjectID), slog.Any("error", err))
 		return nil, fmt.Errorf("%w: saving the pending authorization: %w", ErrStoreUnavailable, err)
@@ -387,7 +363,7 @@ func (c *Connector) AuthorizeURL(ctx context.Context, req OAuthConnectRequest) (
 		c.log.LogAttrs(ctx, slog.LevelDebug, "connect: authorization started",
 			slog.String("provider", p.Name), slog.String("projectId", req.ProjectID), slog.String("appId", app.ID))
 	}
-	return &Authorization{URL: u, State: tok, ExpiresAt: s.ExpiresAt, Binding: Secret(binding)}, nil
+	return &Authorization{URL: u, State: tok, ExpiresAt: s.ExpiresAt, Binding: Secret(secrets.binding)}, nil
 }
 
 // inputsFromAuthorizeURL reads the provider's inputs from the request's authorizeUrl and
@@ -428,8 +404,41 @@ func (c *Connector) inputsFromAuthorizeURL(req *OAuthConnectRequest) (string, Pr
 	return workspace, md, nil
 }
 
-// maxPooledSession caps the buffers kept for encoding sessions: a rare huge one is dropped.
-const maxPooledSession = 16 << 10
+// flowScratch is what one AuthorizeURL call borrows from its Connector: the map its inputs
+// resolve into, its scope list and the buffer its session is encoded into.
+type flowScratch struct {
+	inputs metadata.Values
+	scopes []string
+	buf    []byte
+}
+
+// Caps on what a scratch keeps when it goes back: a rare huge flow's buffers are dropped.
+const (
+	maxPooledSession = 16 << 10
+	maxPooledScopes  = 4 * maxScopes
+)
+
+func (c *Connector) scratch() *flowScratch {
+	if sc, ok := c.scratches.Get().(*flowScratch); ok {
+		return sc
+	}
+	return &flowScratch{inputs: make(metadata.Values, 4)}
+}
+
+// release clears sc, so that it holds no input, scope or session of the flow it served,
+// and gives it back.
+func (c *Connector) release(sc *flowScratch) {
+	clear(sc.inputs)
+	clear(sc.scopes[:cap(sc.scopes)])
+	clear(sc.buf[:cap(sc.buf)])
+	if cap(sc.scopes) > maxPooledScopes {
+		sc.scopes = nil
+	}
+	if cap(sc.buf) > maxPooledSession {
+		sc.buf = nil
+	}
+	c.scratches.Put(sc)
+}
 
 // storeContext bounds the store calls of one operation by the store timeout.
 func (c *Connector) storeContext(ctx context.Context) (context.Context, context.CancelFunc) {

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -690,6 +691,129 @@ func (errReader) Read([]byte) (int, error) { return 0, errors.New("no entropy") 
 type zeroReader struct{}
 
 func (zeroReader) Read(b []byte) (int, error) { clear(b); return len(b), nil }
+
+// TestConnectorRandomSource pins what a flow makes of its random source: the state token,
+// the verifier and the binding from consecutive 32-byte blocks, in that order, as
+// state.NewToken and pkce.NewVerifierFrom make them; nothing more is read, and a source that
+// ends before the last block fails the flow with ErrRandom and saves nothing.
+func TestConnectorRandomSource(t *testing.T) {
+	block := func(i int) []byte {
+		b := make([]byte, 32)
+		for j := range b {
+			b[j] = byte(32*i + j)
+		}
+		return b
+	}
+	token := func(i int) string {
+		tok, err := state.NewToken(bytes.NewReader(block(i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	verifier := func(i int) string {
+		v, err := pkce.NewVerifierFrom(bytes.NewReader(block(i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	tests := []struct {
+		provider     string
+		csrf         bool
+		wantVerifier string
+		wantBinding  string
+		blocks       int
+	}{
+		{provider: "plain", wantVerifier: verifier(1), blocks: 2},
+		{provider: "plain", csrf: true, wantVerifier: verifier(1), wantBinding: token(2), blocks: 3},
+		{provider: "nopkce", blocks: 1},
+		{provider: "nopkce", csrf: true, wantBinding: token(1), blocks: 2},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s csrf=%t", tt.provider, tt.csrf), func(t *testing.T) {
+			src := bytes.NewReader(slices.Concat(block(0), block(1), block(2), block(3)))
+			f := newFixture(t, func(c *connect.Config) { c.Rand = src })
+			req := request(tt.provider)
+			req.EnableCSRFProtection = tt.csrf
+			a, _, q := f.start(t, req)
+			if a.State != token(0) {
+				t.Errorf("State = %s, want %s", a.State, token(0))
+			}
+			if got := a.Binding.Reveal(); got != tt.wantBinding {
+				t.Errorf("Binding = %q, want %q", got, tt.wantBinding)
+			}
+			gotVerifier, _, _, _, err := connect.SessionFields(f.states.saved[state.Key(a.State)])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if gotVerifier != tt.wantVerifier {
+				t.Errorf("saved verifier = %q, want %q", gotVerifier, tt.wantVerifier)
+			}
+			wantChallenge := ""
+			if tt.wantVerifier != "" {
+				wantChallenge = pkce.Challenge(tt.wantVerifier)
+			}
+			if got := q.Get("code_challenge"); got != wantChallenge {
+				t.Errorf("code_challenge = %q, want %q", got, wantChallenge)
+			}
+			if read := 4*32 - src.Len(); read != 32*tt.blocks {
+				t.Errorf("read %d random bytes, want %d", read, 32*tt.blocks)
+			}
+
+			// One byte short of what the flow needs.
+			short := newFixture(t, func(c *connect.Config) { c.Rand = io.LimitReader(zeroReader{}, int64(32*tt.blocks-1)) })
+			if a, err := short.c.AuthorizeURL(context.Background(), req); a != nil || !errors.Is(err, connect.ErrRandom) {
+				t.Errorf("with %d random bytes: AuthorizeURL = %v, %v; want no URL and ErrRandom", 32*tt.blocks-1, a, err)
+			}
+			if short.states.calls != 0 {
+				t.Errorf("with a short source the store was called %d times", short.states.calls)
+			}
+		})
+	}
+}
+
+// TestConnectorConcurrentFlowsShareNothing runs flows with different inputs and scope lists
+// at once on one Connector: what one flow resolves never shows in another's URL.
+func TestConnectorConcurrentFlowsShareNothing(t *testing.T) {
+	f := newFixture(t)
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 40 {
+				req := request("plain")
+				wantHost, wantScope := "auth.plain.example", "offline_access"
+				if i%2 == 0 {
+					req = request("desk")
+					req.ProviderWorkspaceRef = fmt.Sprintf("team%d", g)
+					var scopes []string
+					for j := range g + 1 {
+						scopes = append(scopes, fmt.Sprintf("s%d.%d", g, j))
+					}
+					req.Scopes = scopes
+					wantHost, wantScope = req.ProviderWorkspaceRef+".desk.example", strings.Join(scopes, ",")
+				}
+				a, err := f.c.AuthorizeURL(context.Background(), req)
+				if err != nil {
+					t.Errorf("AuthorizeURL: %v", err)
+					return
+				}
+				u, err := url.Parse(a.URL)
+				if err != nil {
+					t.Errorf("url.Parse: %v", err)
+					return
+				}
+				if got := u.Host; got != wantHost {
+					t.Errorf("goroutine %d flow %d: host = %s, want %s", g, i, got, wantHost)
+				}
+				if got := u.Query().Get("scope"); got != wantScope {
+					t.Errorf("goroutine %d flow %d: scope = %q, want %q", g, i, got, wantScope)
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
 
 func TestConnectorStateTTL(t *testing.T) {
 	f := newFixture(t, func(c *connect.Config) { c.StateTTL = 5 * time.Minute })

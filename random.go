@@ -1,0 +1,72 @@
+package connect
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"io"
+)
+
+// secretBytes is how many random bytes each of a flow's secrets is made from: 256 bits, as
+// state tokens (SECURITY.md item 1) and PKCE verifiers (RFC 7636 §7.1) want.
+const secretBytes = 32
+
+// flowSecrets are the random values of one authorization, each 43 characters of base64url:
+// the state token, the PKCE verifier and its S256 challenge, and the browser binding. Those
+// a flow does not use are empty.
+type flowSecrets struct {
+	state, verifier, challenge, binding string
+}
+
+// newFlowSecrets makes a flow's secrets from one read of r, in the order state, verifier,
+// binding, as [state.NewToken] and [pkce.NewVerifier] would make them one by one; a nil r
+// means crypto/rand. If r fails or ends early there are no secrets and the error matches
+// [ErrRandom]; nothing falls back to another source.
+//
+// The verifier and the challenge share one string: both die with the call that encodes them
+// into the session and the URL, while the state token and the binding are handed out.
+func newFlowSecrets(r io.Reader, verifier, binding bool) (flowSecrets, error) {
+	var raw [3 * secretBytes]byte
+	defer clear(raw[:])
+	n := secretBytes
+	if verifier {
+		n += secretBytes
+	}
+	if binding {
+		n += secretBytes
+	}
+	var err error
+	if r == nil || r == rand.Reader {
+		_, err = rand.Read(raw[:n]) // keeps raw on the stack
+	} else {
+		_, err = io.ReadFull(r, raw[:n])
+	}
+	if err != nil {
+		return flowSecrets{}, fmt.Errorf("%w: reading random bytes: %v", ErrRandom, err)
+	}
+
+	const encoded = 43 // base64.RawURLEncoding.EncodedLen(secretBytes)
+	enc := base64.RawURLEncoding
+	var fs flowSecrets
+	var one [encoded]byte
+	enc.Encode(one[:], raw[:secretBytes])
+	fs.state = string(one[:])
+	rest := raw[secretBytes:n]
+	if verifier {
+		var pair [2 * encoded]byte
+		defer clear(pair[:])
+		enc.Encode(pair[:encoded], rest[:secretBytes])
+		sum := sha256.Sum256(pair[:encoded])
+		enc.Encode(pair[encoded:], sum[:])
+		both := string(pair[:])
+		fs.verifier, fs.challenge = both[:encoded], both[encoded:]
+		rest = rest[secretBytes:]
+	}
+	if binding {
+		enc.Encode(one[:], rest[:secretBytes])
+		fs.binding = string(one[:])
+	}
+	clear(one[:])
+	return fs, nil
+}
