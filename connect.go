@@ -426,11 +426,14 @@ func (c *Connector) scratch() *flowScratch {
 }
 
 // release clears sc, so that it holds no input, scope or session of the flow it served,
-// and gives it back.
+// and gives it back. The scope list is cleared to its capacity, since deduplication leaves
+// scopes past its end; the buffer only to its length, since past it every byte is zero: a
+// new or grown buffer comes zeroed, and release leaves it so.
 func (c *Connector) release(sc *flowScratch) {
 	clear(sc.inputs)
 	clear(sc.scopes[:cap(sc.scopes)])
-	clear(sc.buf[:cap(sc.buf)])
+	clear(sc.buf)
+	sc.buf = sc.buf[:0]
 	if cap(sc.scopes) > maxPooledScopes {
 		sc.scopes = nil
 	}

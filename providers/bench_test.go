@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/connectkit/connect/metadata"
 	"github.com/connectkit/connect/providers"
 )
 
@@ -47,5 +48,25 @@ func TestLookupDoesNotAllocate(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("Lookup allocates %v times per call, want 0", allocs)
+	}
+}
+
+// BenchmarkEndpoints renders a provider's authorize and token URLs from one workspace value,
+// with the checks of every render: the value's rule, the parse of the rendered URL, its shape
+// and its host.
+func BenchmarkEndpoints(b *testing.B) {
+	p, ok := providers.Default().Lookup("zendesk")
+	if !ok {
+		b.Fatal("no zendesk in the catalog")
+	}
+	values := metadata.Values{"workspace": "acme"}
+	if err := p.ResolveInPlace(values); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := p.Endpoints(values); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

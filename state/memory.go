@@ -37,9 +37,12 @@ type MemoryStore struct {
 	// long as Saves come in that order (the usual case: one TTL for all). A sweep then pops
 	// the expired ones from the front instead of scanning every entry. A Save that expires
 	// before the last one listed sets unordered: sweeps scan the whole map until it empties.
-	expiring  []expiringKey
-	head      int
-	unordered bool
+	// Keys taken stay listed until they would have expired, so when the list grows to twice
+	// the entries a Save compacts it: it stays within a constant factor of the entries held.
+	expiring   []expiringKey
+	head       int
+	unordered  bool
+	generation uint64 // of compactions, to list each entry once
 }
 
 type expiringKey struct {
@@ -50,6 +53,7 @@ type expiringKey struct {
 type memoryEntry struct {
 	value   []byte
 	expires time.Time // the entry is expired from this instant on
+	listed  uint64    // the last compaction that kept the entry listed
 }
 
 // MemoryOption configures a [MemoryStore] made by [NewMemoryStore].
@@ -114,9 +118,41 @@ func (s *MemoryStore) Save(ctx context.Context, key string, value []byte, ttl ti
 			s.unordered, s.expiring, s.head = true, nil, 0
 		} else {
 			s.expiring = append(s.expiring, expiringKey{key, expires})
+			if n := len(s.expiring) - s.head; n > minCompact && n > 2*len(s.entries) {
+				s.compactLocked()
+			}
 		}
 	}
 	return nil
+}
+
+// minCompact is the length below which the expiry list is never compacted: compacting a
+// short list saves little memory and costs a pass each time.
+const minCompact = 1024
+
+// compactLocked drops from the expiry list the keys no longer held with the expiry listed
+// (taken, swept or saved again) and the second listing of a key saved twice with one expiry,
+// keeping the order. It keeps at most one listing an entry, so fewer than half of those it
+// passes over: each listing is dropped once, and the passes cost at most two steps a Save.
+// s.mu must be held.
+func (s *MemoryStore) compactLocked() {
+	s.generation++
+	kept := s.expiring[:0]
+	for _, k := range s.expiring[s.head:] {
+		e, ok := s.entries[k.key]
+		if !ok || !e.expires.Equal(k.expires) || e.listed == s.generation {
+			continue
+		}
+		e.listed = s.generation
+		s.entries[k.key] = e
+		kept = append(kept, k)
+	}
+	clear(s.expiring[len(kept):])
+	if cap(kept) > 4*(len(kept)+minCompact) {
+		// A burst of flows is over: give its memory back.
+		kept = append(make([]expiringKey, 0, 2*(len(kept)+minCompact)), kept...)
+	}
+	s.expiring, s.head = kept, 0
 }
 
 // Take removes the entry under key and, if it has not expired on the
