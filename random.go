@@ -36,13 +36,7 @@ func newFlowSecrets(r io.Reader, verifier, binding bool) (flowSecrets, error) {
 	if binding {
 		n += secretBytes
 	}
-	var err error
-	if r == nil || r == rand.Reader {
-		_, err = rand.Read(raw[:n]) // keeps raw on the stack
-	} else {
-		_, err = io.ReadFull(r, raw[:n])
-	}
-	if err != nil {
+	if err := readRandom(r, raw[:n]); err != nil {
 		return flowSecrets{}, fmt.Errorf("%w: reading random bytes: %v", ErrRandom, err)
 	}
 
@@ -69,4 +63,25 @@ func newFlowSecrets(r io.Reader, verifier, binding bool) (flowSecrets, error) {
 	}
 	clear(one[:])
 	return fs, nil
+}
+
+// readRandom fills b from r, or from crypto/rand when r is nil or crypto/rand's Reader. Only
+// another reader makes b escape: crypto/rand.Read keeps the caller's buffer on its stack.
+func readRandom(r io.Reader, b []byte) error {
+	if r == nil || r == rand.Reader {
+		_, err := rand.Read(b)
+		return err
+	}
+	return readFrom(r, b)
+}
+
+// readFrom is io.ReadFull of a copy of b, so that b itself never reaches r.
+func readFrom(r io.Reader, b []byte) error {
+	tmp := make([]byte, len(b))
+	if _, err := io.ReadFull(r, tmp); err != nil {
+		return err
+	}
+	copy(b, tmp)
+	clear(tmp)
+	return nil
 }
