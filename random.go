@@ -65,8 +65,9 @@ func newFlowSecrets(r io.Reader, verifier, binding bool) (flowSecrets, error) {
 	return fs, nil
 }
 
-// readRandom fills b from r, or from crypto/rand when r is nil or crypto/rand's Reader. Only
-// another reader makes b escape: crypto/rand.Read keeps the caller's buffer on its stack.
+// readRandom fills b from r, or from crypto/rand when r is nil or crypto/rand's Reader. The
+// caller's b stays on its stack: crypto/rand.Read keeps it there, and another reader, which
+// might keep what it is handed, reads into a copy.
 func readRandom(r io.Reader, b []byte) error {
 	if r == nil || r == rand.Reader {
 		_, err := rand.Read(b)
