@@ -12,7 +12,6 @@ package connect
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -318,8 +317,7 @@ func (c *Connector) AuthorizeURL(ctx context.Context, req OAuthConnectRequest) (
 		Verifier:     secrets.verifier,
 	}
 	if secrets.binding != "" {
-		h := sha256.Sum256([]byte(secrets.binding))
-		s.BindingHash = h[:]
+		s.BindingHash = secrets.bindingHash[:]
 	}
 
 	if fixed != "" {
@@ -348,9 +346,11 @@ func (c *Connector) AuthorizeURL(ctx context.Context, req OAuthConnectRequest) (
 		return nil, err
 	}
 
+	// expiresAt, not s.ExpiresAt, goes into the Authorization: escape analysis follows
+	// structs whole, and s holding a pointer to the stack must not reach the heap.
 	now := c.now()
-	s.CreatedAt = now
-	s.ExpiresAt = now.Add(c.stateTTL)
+	expiresAt := now.Add(c.stateTTL)
+	s.CreatedAt, s.ExpiresAt = now, expiresAt
 	// Save copies what it keeps (state.Store's contract), so the record's buffer goes back
 	// to the scratch.
 	sc.buf = s.appendTo(sc.buf[:0])
@@ -363,7 +363,7 @@ func (c *Connector) AuthorizeURL(ctx context.Context, req OAuthConnectRequest) (
 		c.log.LogAttrs(ctx, slog.LevelDebug, "connect: authorization started",
 			slog.String("provider", p.Name), slog.String("projectId", req.ProjectID), slog.String("appId", app.ID))
 	}
-	return &Authorization{URL: u, State: tok, ExpiresAt: s.ExpiresAt, Binding: Secret(secrets.binding)}, nil
+	return &Authorization{URL: u, State: tok, ExpiresAt: expiresAt, Binding: Secret(secrets.binding)}, nil
 }
 
 // inputsFromAuthorizeURL reads the provider's inputs from the request's authorizeUrl and

@@ -13,10 +13,12 @@ import (
 const secretBytes = 32
 
 // flowSecrets are the random values of one authorization, each 43 characters of base64url:
-// the state token, the PKCE verifier and its S256 challenge, and the browser binding. Those
-// a flow does not use are empty.
+// the state token, the PKCE verifier and its S256 challenge, and the browser binding, with
+// the SHA-256 of the binding, which is all the session keeps of it. Those a flow does not use
+// are empty.
 type flowSecrets struct {
 	state, verifier, challenge, binding string
+	bindingHash                         [sha256.Size]byte
 }
 
 // newFlowSecrets makes a flow's secrets from one read of r, in the order state, verifier,
@@ -60,6 +62,7 @@ func newFlowSecrets(r io.Reader, verifier, binding bool) (flowSecrets, error) {
 	if binding {
 		enc.Encode(one[:], rest[:secretBytes])
 		fs.binding = string(one[:])
+		fs.bindingHash = sha256.Sum256(one[:])
 	}
 	clear(one[:])
 	return fs, nil
