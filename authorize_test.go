@@ -1,421 +1,650 @@
 package connect_test
 
 import (
+	"bytes"
+	"context"
+	"crypto/sha256"
 	"errors"
+	"fmt"
+	"io"
 	"net/url"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
-
-	"github.com/google/go-cmp/cmp"
+	"time"
 
 	"github.com/connectkit/connect"
+	"github.com/connectkit/connect/pkce"
+	"github.com/connectkit/connect/state"
+	"github.com/google/go-cmp/cmp"
 )
 
-const testChallenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
-
-func baseParams() connect.AuthorizeParams {
-	return connect.AuthorizeParams{
-		AuthorizeURL:  "https://auth.example.com/oauth/authorize",
-		ClientID:      "client-1",
-		RedirectURI:   "https://app.example.com/callbacks/v1/oauth",
-		State:         "state-123",
-		Scopes:        []string{"read", "write"},
-		CodeChallenge: testChallenge,
+func TestConnectorAuthorizeURL(t *testing.T) {
+	f := newFixture(t)
+	a, u, q := f.start(t, request("plain"))
+	if got, want := u.Scheme+"://"+u.Host+u.Path, "https://auth.plain.example/authorize"; got != want {
+		t.Errorf("endpoint = %s, want %s", got, want)
 	}
-}
-
-// build runs the builder and parses its URL.
-func build(t *testing.T, p connect.AuthorizeParams) (string, url.Values) {
-	t.Helper()
-	raw, err := connect.AuthorizeURL(p)
-	if err != nil {
-		t.Fatalf("AuthorizeURL: %v", err)
+	want := map[string]string{
+		"response_type": "code", "client_id": "plain-client", "redirect_uri": testRedirect,
+		"state": a.State, "scope": "offline_access", "prompt": "login", "code_challenge_method": "S256",
 	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		t.Fatalf("result does not parse: %v", err)
-	}
-	if u.Fragment != "" || strings.Contains(raw, "#") {
-		t.Fatalf("result %q has a fragment", raw)
-	}
-	q, err := url.ParseQuery(u.RawQuery)
-	if err != nil {
-		t.Fatalf("result query does not parse: %v", err)
-	}
-	return raw, q
-}
-
-func TestAuthorizeURLDefaults(t *testing.T) {
-	raw, q := build(t, baseParams())
-	want := "https://auth.example.com/oauth/authorize?response_type=code&client_id=client-1" +
-		"&redirect_uri=https%3A%2F%2Fapp.example.com%2Fcallbacks%2Fv1%2Foauth&scope=read+write+offline_access" +
-		"&state=state-123&prompt=login&code_challenge=" + testChallenge + "&code_challenge_method=S256"
-	if raw != want {
-		t.Errorf("AuthorizeURL =\n%s\nwant\n%s", raw, want)
-	}
-	for _, k := range []string{"response_type", "client_id", "redirect_uri", "scope", "state", "prompt", "code_challenge", "code_challenge_method"} {
-		if got := len(q[k]); got != 1 {
-			t.Errorf("parameter %s appears %d times, want 1", k, got)
+	for k, v := range want {
+		if got := q[k]; len(got) != 1 || got[0] != v {
+			t.Errorf("%s = %q, want [%q]", k, got, v)
 		}
 	}
-}
-
-func TestAuthorizeURLPrompt(t *testing.T) {
-	tests := []struct {
-		name      string
-		prompt    string
-		extra     string
-		noPrompt  bool
-		want      []string // nil: no prompt parameter
-		wantInRaw string
-	}{
-		{name: "default login", want: []string{"login"}},
-		{name: "approval_prompt suppresses the default", extra: "approval_prompt=force", want: nil},
-		{name: "approval_prompt any case", extra: "Approval_Prompt=force", want: nil},
-		{name: "no prompt for the provider", noPrompt: true, want: nil},
-		{name: "explicit prompt beats approval_prompt", prompt: "consent", extra: "approval_prompt=force", want: []string{"consent"}},
-		{name: "consent", prompt: "consent", want: []string{"consent"}},
-		{name: "plus joined", prompt: "consent+select_account", want: []string{"consent select_account"}, wantInRaw: "prompt=consent+select_account&"},
-		{name: "space joined", prompt: "consent select_account", want: []string{"consent select_account"}, wantInRaw: "prompt=consent+select_account&"},
-		{name: "duplicates dropped", prompt: "consent consent", want: []string{"consent"}},
-		{name: "order kept", prompt: "select_account+consent+select_account", want: []string{"select_account consent"}},
-		{name: "arbitrary token accepted", prompt: "create", want: []string{"create"}},
-		{name: "none alone", prompt: "none", want: []string{"none"}},
-		{name: "none twice is none", prompt: "none+none", want: []string{"none"}},
+	if err := state.CheckToken(a.State); err != nil {
+		t.Errorf("state %q is not a state token: %v", a.State, err)
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			p := baseParams()
-			p.Prompt, p.AdditionalParams, p.NoPrompt = tt.prompt, tt.extra, tt.noPrompt
-			if tt.prompt == "none" || tt.prompt == "none+none" {
-				p.DisableOfflineAccess = true
-			}
-			raw, q := build(t, p)
-			if diff := cmp.Diff(tt.want, q["prompt"]); diff != "" {
-				t.Errorf("prompt (-want +got):\n%s", diff)
-			}
-			if strings.Contains(raw, "%2B") {
-				t.Errorf("URL %q encodes + as %%2B", raw)
-			}
-			if tt.wantInRaw != "" && !strings.Contains(raw, tt.wantInRaw) {
-				t.Errorf("URL %q does not contain %q", raw, tt.wantInRaw)
-			}
-		})
+	if got, want := a.ExpiresAt, f.now.Add(connect.DefaultStateTTL); !got.Equal(want) {
+		t.Errorf("ExpiresAt = %v, want %v", got, want)
+	}
+	if a.Binding != "" {
+		t.Errorf("Binding = %q without CSRF protection", a.Binding.Reveal())
+	}
+	// The session is saved under the hash of the token, never the token.
+	rec, ok := f.states.saved[state.Key(a.State)]
+	if !ok || f.states.len() != 1 {
+		t.Fatalf("store holds %d records, none under state.Key(token)", f.states.len())
+	}
+	if bytes.Contains(rec, []byte(a.State)) {
+		t.Errorf("the session record contains the state token")
+	}
+	if f.states.ttls[state.Key(a.State)] != connect.DefaultStateTTL {
+		t.Errorf("saved with TTL %v, want %v", f.states.ttls[state.Key(a.State)], connect.DefaultStateTTL)
+	}
+	verifier, groupName, consumerName, _, err := connect.SessionFields(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := pkce.Challenge(verifier); got != q.Get("code_challenge") {
+		t.Errorf("code_challenge = %s, want the challenge of the saved verifier %s", q.Get("code_challenge"), got)
+	}
+	if strings.Contains(a.URL, verifier) {
+		t.Errorf("the URL contains the verifier")
+	}
+	if groupName != "group-123" || consumerName != "user_123456" {
+		t.Errorf("names default to %q, %q; want the refs", groupName, consumerName)
+	}
+	if strings.Contains(a.URL, sentinelSecret) || strings.Contains(f.logs.String(), sentinelSecret) {
+		t.Errorf("the client secret leaked into the URL or the logs")
+	}
+	if strings.Contains(f.logs.String(), a.State) || strings.Contains(f.logs.String(), verifier) {
+		t.Errorf("the logs contain the state or the verifier:\n%s", f.logs)
 	}
 }
 
-func TestAuthorizeURLPromptErrors(t *testing.T) {
-	for _, prompt := range []string{
-		"none+login", "login none", "consent+none", "LOGIN", "Consent", "consent%20x",
-		"consent&client_id=e", "consent++login", "+consent", "consent ", "con-sent", "1login",
-		"a+b+c+d+e+f+g+h+i", strings.Repeat("a", 257),
-	} {
-		t.Run(prompt, func(t *testing.T) {
-			p := baseParams()
-			p.Prompt = prompt
-			p.DisableOfflineAccess = true
-			_, err := connect.AuthorizeURL(p)
-			if !errors.Is(err, connect.ErrInvalidPrompt) || !errors.Is(err, connect.ErrInvalidRequest) {
-				t.Fatalf("AuthorizeURL(prompt %q) error = %v, want ErrInvalidPrompt", prompt, err)
+func TestConnectorAuthorizeURLEachFlowIsFresh(t *testing.T) {
+	f := newFixture(t)
+	seen := map[string]bool{}
+	for range 50 {
+		a, _, q := f.start(t, request("plain"))
+		for _, v := range []string{a.State, q.Get("code_challenge")} {
+			if seen[v] {
+				t.Fatalf("value %q repeated across flows", v)
 			}
-			if !strings.Contains(err.Error(), "prompt:") {
-				t.Errorf("error %q does not name the prompt field", err)
-			}
-		})
-	}
-}
-
-func TestAuthorizeURLPromptNoneWithOfflineAccess(t *testing.T) {
-	p := baseParams()
-	p.Prompt = "none"
-	if _, err := connect.AuthorizeURL(p); !errors.Is(err, connect.ErrInvalidPrompt) {
-		t.Errorf("prompt none with offline_access: error = %v, want ErrInvalidPrompt", err)
-	}
-	p.DisableOfflineAccess = true
-	p.Scopes = []string{"offline_access"}
-	if _, err := connect.AuthorizeURL(p); !errors.Is(err, connect.ErrInvalidPrompt) {
-		t.Errorf("prompt none with an offline_access scope: error = %v, want ErrInvalidPrompt", err)
-	}
-}
-
-func TestAuthorizeURLScopes(t *testing.T) {
-	tests := []struct {
-		name    string
-		scopes  []string
-		sep     string
-		disable bool
-		want    []string // parsed scope parameter; nil for none
-		raw     string   // substring of the raw URL
-	}{
-		{name: "offline added", scopes: []string{"a"}, want: []string{"a offline_access"}},
-		{name: "offline once when given", scopes: []string{"offline_access", "a"}, want: []string{"offline_access a"}},
-		{name: "offline disabled", scopes: []string{"a"}, disable: true, want: []string{"a"}},
-		{name: "only offline", want: []string{"offline_access"}},
-		{name: "no scope at all", disable: true, want: nil},
-		{name: "duplicates dropped in order", scopes: []string{"b", "a", "b", "c", "a"}, disable: true, want: []string{"b a c"}},
-		{name: "comma separator", scopes: []string{"a", "b"}, sep: ",", want: []string{"a,b,offline_access"}, raw: "scope=a%2Cb%2Coffline_access&"},
-		{name: "urls as scopes", scopes: []string{"https://www.googleapis.com/auth/drive"}, disable: true, want: []string{"https://www.googleapis.com/auth/drive"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			p := baseParams()
-			p.Scopes, p.ScopeSeparator, p.DisableOfflineAccess = tt.scopes, tt.sep, tt.disable
-			raw, q := build(t, p)
-			if diff := cmp.Diff(tt.want, q["scope"]); diff != "" {
-				t.Errorf("scope (-want +got):\n%s", diff)
-			}
-			if tt.raw != "" && !strings.Contains(raw, tt.raw) {
-				t.Errorf("URL %q does not contain %q", raw, tt.raw)
-			}
-		})
-	}
-}
-
-func TestAuthorizeURLScopeErrors(t *testing.T) {
-	many := make([]string, 51)
-	for i := range many {
-		many[i] = "s" + strings.Repeat("x", i)
-	}
-	tests := []struct {
-		name   string
-		scopes []string
-		sep    string
-		field  string
-	}{
-		{"space inside", []string{"read write"}, "", "scopes[0]"},
-		{"double quote", []string{"ok", `a"b`}, "", "scopes[1]"},
-		{"backslash", []string{`a\b`}, "", "scopes[0]"},
-		{"empty", []string{""}, "", "scopes[0]"},
-		{"control", []string{"a\nb"}, "", "scopes[0]"},
-		{"non-ASCII", []string{"é"}, "", "scopes[0]"},
-		{"too long", []string{strings.Repeat("a", 257)}, "", "scopes[0]"},
-		{"too many", many, "", "scopes"},
-		{"comma token with comma separator", []string{"read,admin"}, ",", "scopes[0]"},
-		{"bad separator", []string{"a"}, ";", "scopeSeparator"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			p := baseParams()
-			p.Scopes, p.ScopeSeparator = tt.scopes, tt.sep
-			_, err := connect.AuthorizeURL(p)
-			assertField(t, err, tt.field)
-		})
-	}
-}
-
-// assertField checks that err is a ValidationError naming field.
-func assertField(t *testing.T, err error, field string) {
-	t.Helper()
-	var ve *connect.ValidationError
-	if !errors.As(err, &ve) || !errors.Is(err, connect.ErrInvalidRequest) {
-		t.Fatalf("error = %v, want a *ValidationError matching ErrInvalidRequest", err)
-	}
-	for _, f := range ve.Fields {
-		if f.Field == field {
-			return
+			seen[v] = true
 		}
 	}
-	t.Fatalf("error %q does not name field %q", err, field)
+	if f.states.len() != 50 {
+		t.Errorf("store holds %d sessions, want 50", f.states.len())
+	}
 }
 
-func TestAuthorizeURLAdditionalParams(t *testing.T) {
+func TestConnectorProviderRules(t *testing.T) {
 	tests := []struct {
-		name  string
-		base  string
-		extra string
-		want  map[string][]string
-		tail  string // expected end of the raw URL
+		name     string
+		req      func() connect.OAuthConnectRequest
+		endpoint string
+		want     map[string][]string // nil slice: parameter absent
 	}{
-		{name: "appended in order", extra: "audience=api.example.com&access_type=offline",
-			want: map[string][]string{"audience": {"api.example.com"}, "access_type": {"offline"}},
-			tail: "&audience=api.example.com&access_type=offline"},
-		{name: "empty value", extra: "hd=", want: map[string][]string{"hd": {""}}, tail: "&hd="},
-		{name: "escaped value re-escaped", extra: "x=a%26client_id%3Devil", want: map[string][]string{"x": {"a&client_id=evil"}}, tail: "&x=a%26client_id%3Devil"},
-		{name: "hash stays in the value", extra: "x=a%23frag", want: map[string][]string{"x": {"a#frag"}}},
-		{name: "plus is a space", extra: "x=a+b", want: map[string][]string{"x": {"a b"}}, tail: "&x=a+b"},
-		{name: "unicode", extra: "x=%C3%A9t%C3%A9", want: map[string][]string{"x": {"été"}}},
-		{name: "own query kept", base: "https://auth.example.com/authorize?tenant=acme", extra: "x=1",
-			want: map[string][]string{"tenant": {"acme"}, "x": {"1"}}},
+		{
+			name:     "salesforce without workspace uses the default host",
+			req:      func() connect.OAuthConnectRequest { return request("sfdc") },
+			endpoint: "https://login.salesforce.com/services/oauth2/authorize",
+			want:     map[string][]string{"scope": {"refresh_token"}, "prompt": {"login"}},
+		},
+		{
+			name: "salesforce My Domain",
+			req: func() connect.OAuthConnectRequest {
+				r := request("sfdc")
+				r.ProviderWorkspaceRef = "Acme-Corp"
+				r.Scopes = []string{"api"}
+				return r
+			},
+			endpoint: "https://acme-corp.my.salesforce.com/services/oauth2/authorize",
+			want:     map[string][]string{"scope": {"api refresh_token"}},
+		},
+		{
+			name: "salesforce sandbox",
+			req: func() connect.OAuthConnectRequest {
+				r := request("sfdc")
+				r.ProviderWorkspaceRef = "acme--uat.sandbox"
+				return r
+			},
+			endpoint: "https://acme--uat.sandbox.my.salesforce.com/services/oauth2/authorize",
+		},
+		{
+			name: "refresh scope not added when offline access is disabled",
+			req: func() connect.OAuthConnectRequest {
+				r := request("sfdc")
+				r.DisableOfflineAccess = true
+				r.Scopes = []string{"api"}
+				return r
+			},
+			endpoint: "https://login.salesforce.com/services/oauth2/authorize",
+			want:     map[string][]string{"scope": {"api"}},
+		},
+		{
+			name: "workspace provider, comma scopes, no prompt, no refresh",
+			req: func() connect.OAuthConnectRequest {
+				r := request("desk")
+				r.ProviderWorkspaceRef = "acme"
+				r.Scopes = []string{"read", "write"}
+				return r
+			},
+			endpoint: "https://acme.desk.example/oauth/authorizations/new",
+			want:     map[string][]string{"scope": {"read,write"}, "prompt": nil},
+		},
+		{
+			name: "request prompt beats noPrompt",
+			req: func() connect.OAuthConnectRequest {
+				r := request("desk")
+				r.ProviderWorkspaceRef = "acme"
+				r.Prompt = "consent"
+				return r
+			},
+			endpoint: "https://acme.desk.example/oauth/authorizations/new",
+			want:     map[string][]string{"prompt": {"consent"}, "scope": nil},
+		},
+		{
+			name: "netsuite-style account id metadata",
+			req: func() connect.OAuthConnectRequest {
+				r := request("suite")
+				r.ProviderMetadata = connect.ProviderMetadata{"accountId": {Value: "1234567_SB1", Source: "input"}}
+				return r
+			},
+			endpoint: "https://1234567-sb1.app.suite.example/authorize.nl",
+			want:     map[string][]string{"scope": {"rest offline_access"}, "prompt": {"consent"}},
+		},
+		{
+			name: "google-style refresh parameter and fixed parameter",
+			req: func() connect.OAuthConnectRequest {
+				r := request("goog")
+				r.Scopes = []string{"email", "email"}
+				return r
+			},
+			endpoint: "https://accounts.goog.example/o/oauth2/v2/auth",
+			want: map[string][]string{"access_type": {"offline"}, "include_granted_scopes": {"true"},
+				"scope": {"email"}, "prompt": {"consent"}},
+		},
+		{
+			name: "google-style with offline access disabled",
+			req: func() connect.OAuthConnectRequest {
+				r := request("goog")
+				r.DisableOfflineAccess = true
+				r.Prompt = "select_account"
+				return r
+			},
+			endpoint: "https://accounts.goog.example/o/oauth2/v2/auth",
+			want:     map[string][]string{"access_type": nil, "include_granted_scopes": {"true"}, "prompt": {"select_account"}},
+		},
+		{
+			name:     "no PKCE for a provider that rejects it; refresh always granted",
+			req:      func() connect.OAuthConnectRequest { return request("nopkce") },
+			endpoint: "https://auth.nopkce.example/authorize",
+			want:     map[string][]string{"code_challenge": nil, "code_challenge_method": nil, "scope": nil},
+		},
+		{
+			name: "additional params appended",
+			req: func() connect.OAuthConnectRequest {
+				r := request("plain")
+				r.AdditionalParams = "login_hint=a%40b.example&hd=b.example"
+				return r
+			},
+			endpoint: "https://auth.plain.example/authorize",
+			want:     map[string][]string{"login_hint": {"a@b.example"}, "hd": {"b.example"}},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := baseParams()
-			if tt.base != "" {
-				p.AuthorizeURL = tt.base
+			f := newFixture(t)
+			_, u, q := f.start(t, tt.req())
+			if got := u.Scheme + "://" + u.Host + u.Path; got != tt.endpoint {
+				t.Errorf("endpoint = %s, want %s", got, tt.endpoint)
 			}
-			p.AdditionalParams = tt.extra
-			raw, q := build(t, p)
 			for k, v := range tt.want {
 				if diff := cmp.Diff(v, q[k]); diff != "" {
-					t.Errorf("param %s (-want +got):\n%s", k, diff)
+					t.Errorf("%s (-want +got):\n%s", k, diff)
 				}
 			}
-			if len(q["client_id"]) != 1 || q.Get("client_id") != "client-1" {
-				t.Errorf("client_id = %q, want exactly [client-1]", q["client_id"])
-			}
-			if tt.tail != "" && !strings.HasSuffix(raw, tt.tail) {
-				t.Errorf("URL %q does not end with %q", raw, tt.tail)
-			}
-			if tt.base != "" && !strings.HasPrefix(raw, tt.base+"&response_type=code&") {
-				t.Errorf("URL %q does not keep the authorize URL's own query first", raw)
+			for _, k := range []string{"response_type", "client_id", "redirect_uri", "state"} {
+				if len(q[k]) != 1 {
+					t.Errorf("%s appears %d times, want once", k, len(q[k]))
+				}
 			}
 		})
 	}
 }
 
-func TestAuthorizeURLAdditionalParamErrors(t *testing.T) {
-	reserved := []string{
-		"response_type", "client_id", "redirect_uri", "scope", "state", "prompt",
-		"code_challenge", "code_challenge_method", "nonce", "request_uri", "request", "response_mode",
-		"STATE", "Redirect_URI", "Client_Id",
-	}
-	type errCase struct {
-		name     string
-		base     string
-		extra    string
-		field    string
-		reserved bool
-	}
-	var tests []errCase
-	for _, k := range reserved {
-		tests = append(tests, errCase{name: "reserved " + k, extra: "a=1&" + k + "=x", field: "additionalParams." + k, reserved: true})
-	}
-	tests = append(tests,
-		errCase{name: "space before state", extra: "%20state=x", field: "additionalParams.state", reserved: true},
-		errCase{name: "raw space before state", extra: " state=x", field: "additionalParams.state", reserved: true},
-		errCase{name: "state with NUL", extra: "state%00=x", field: "additionalParams.state", reserved: true},
-		errCase{name: "collides with the authorize URL", base: "https://auth.example.com/a?audience=x", extra: "AUDIENCE=y", field: "additionalParams.AUDIENCE", reserved: true},
-		errCase{name: "no equals", extra: "a", field: "additionalParams"},
-		errCase{name: "empty key", extra: "=x", field: "additionalParams"},
-		errCase{name: "empty pair", extra: "a=1&&b=2", field: "additionalParams"},
-		errCase{name: "trailing ampersand", extra: "a=1&", field: "additionalParams"},
-		errCase{name: "leading ampersand", extra: "&a=1", field: "additionalParams"},
-		errCase{name: "leading question mark", extra: "?a=1", field: "additionalParams"},
-		errCase{name: "semicolon", extra: "a=1;b=2", field: "additionalParams.a"},
-		errCase{name: "bad escape", extra: "a=%zz", field: "additionalParams.a"},
-		errCase{name: "truncated escape", extra: "a=%4", field: "additionalParams.a"},
-		errCase{name: "escaped key", extra: "a%62=1", field: "additionalParams"},
-		errCase{name: "duplicate key", extra: "a=1&b=2&A=3", field: "additionalParams.A"},
-		errCase{name: "CRLF in value", extra: "a=x%0D%0AY", field: "additionalParams.a"},
-		errCase{name: "NUL in value", extra: "a=x%00", field: "additionalParams.a"},
-		errCase{name: "C1 control in value", extra: "a=%C2%85", field: "additionalParams.a"},
-		errCase{name: "invalid UTF-8", extra: "a=%FF", field: "additionalParams.a"},
-		errCase{name: "value too long", extra: "a=" + strings.Repeat("x", 1025), field: "additionalParams.a"},
-		errCase{name: "too many", extra: manyParams(33), field: "additionalParams"},
-	)
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			p := baseParams()
-			if tt.base != "" {
-				p.AuthorizeURL = tt.base
-			}
-			p.AdditionalParams = tt.extra
-			_, err := connect.AuthorizeURL(p)
-			assertField(t, err, tt.field)
-			if got := errors.Is(err, connect.ErrReservedParam); got != tt.reserved {
-				t.Errorf("errors.Is(err, ErrReservedParam) = %v, want %v (err %v)", got, tt.reserved, err)
-			}
-		})
-	}
-	// The limits themselves are accepted.
-	p := baseParams()
-	p.AdditionalParams = manyParams(32) + "&last=" + strings.Repeat("x", 1024)
-	p.AdditionalParams = manyParams(31) + "&last=" + strings.Repeat("x", 1024)
-	if _, err := connect.AuthorizeURL(p); err != nil {
-		t.Errorf("32 params, a 1024-octet value: %v", err)
-	}
-}
-
-func manyParams(n int) string {
-	parts := make([]string, n)
-	for i := range parts {
-		parts[i] = "p" + strings.Repeat("x", i) + "=1"
-	}
-	return strings.Join(parts, "&")
-}
-
-func TestAuthorizeURLEndpointErrors(t *testing.T) {
+func TestConnectorAuthorizeURLErrors(t *testing.T) {
 	tests := []struct {
-		name  string
-		edit  func(*connect.AuthorizeParams)
-		field string
+		name     string
+		req      func() connect.OAuthConnectRequest
+		fields   []string
+		sentinel error
 	}{
-		{"missing authorize URL", func(p *connect.AuthorizeParams) { p.AuthorizeURL = "" }, "authorizeUrl"},
-		{"relative", func(p *connect.AuthorizeParams) { p.AuthorizeURL = "/oauth/authorize" }, "authorizeUrl"},
-		{"plain http", func(p *connect.AuthorizeParams) { p.AuthorizeURL = "http://auth.example.com/a" }, "authorizeUrl"},
-		{"http localhost name", func(p *connect.AuthorizeParams) { p.AuthorizeURL = "http://localhost.evil.com/a" }, "authorizeUrl"},
-		{"other scheme", func(p *connect.AuthorizeParams) { p.AuthorizeURL = "javascript://auth.example.com/a" }, "authorizeUrl"},
-		{"fragment", func(p *connect.AuthorizeParams) { p.AuthorizeURL = "https://auth.example.com/a#x" }, "authorizeUrl"},
-		{"empty fragment", func(p *connect.AuthorizeParams) { p.AuthorizeURL = "https://auth.example.com/a#" }, "authorizeUrl"},
-		{"user info", func(p *connect.AuthorizeParams) { p.AuthorizeURL = "https://user@auth.example.com/a" }, "authorizeUrl"},
-		{"space", func(p *connect.AuthorizeParams) { p.AuthorizeURL = "https://auth.example.com/a b" }, "authorizeUrl"},
-		{"reserved in its query", func(p *connect.AuthorizeParams) { p.AuthorizeURL = "https://auth.example.com/a?state=x" }, "authorizeUrl"},
-		{"reserved in its query any case", func(p *connect.AuthorizeParams) { p.AuthorizeURL = "https://auth.example.com/a?Client_ID=x" }, "authorizeUrl"},
-		{"bad escape in its query", func(p *connect.AuthorizeParams) { p.AuthorizeURL = "https://auth.example.com/a?x=%zz" }, "authorizeUrl"},
-		{"too long", func(p *connect.AuthorizeParams) {
-			p.AuthorizeURL = "https://auth.example.com/" + strings.Repeat("a", 2048)
-		}, "authorizeUrl"},
-		{"missing client id", func(p *connect.AuthorizeParams) { p.ClientID = "" }, "clientId"},
-		{"client id with newline", func(p *connect.AuthorizeParams) { p.ClientID = "a\nb" }, "clientId"},
-		{"missing redirect", func(p *connect.AuthorizeParams) { p.RedirectURI = "" }, "redirectUri"},
-		{"redirect plain http", func(p *connect.AuthorizeParams) { p.RedirectURI = "http://app.example.com/cb" }, "redirectUri"},
-		{"redirect fragment", func(p *connect.AuthorizeParams) { p.RedirectURI = "https://app.example.com/cb#x" }, "redirectUri"},
-		{"redirect relative", func(p *connect.AuthorizeParams) { p.RedirectURI = "/cb" }, "redirectUri"},
-		{"missing state", func(p *connect.AuthorizeParams) { p.State = "" }, "state"},
-		{"state with CRLF", func(p *connect.AuthorizeParams) { p.State = "a\r\nb" }, "state"},
-		{"state too long", func(p *connect.AuthorizeParams) { p.State = strings.Repeat("s", 513) }, "state"},
-		{"challenge too short", func(p *connect.AuthorizeParams) { p.CodeChallenge = "abc" }, "codeChallenge"},
-		{"challenge bad chars", func(p *connect.AuthorizeParams) { p.CodeChallenge = strings.Repeat("+", 43) }, "codeChallenge"},
-		{"URL over 8000 octets", func(p *connect.AuthorizeParams) {
-			p.AdditionalParams = manyParams(8) + "&big=" + strings.Repeat("%C3%A9", 500) + "&big2=" + strings.Repeat("%C3%A9", 500) + "&big3=" + strings.Repeat("%C3%A9", 500)
-		}, "authorizeUrl"},
+		{"empty request", func() connect.OAuthConnectRequest { return connect.OAuthConnectRequest{} },
+			[]string{"projectId", "provider", "groupRef", "consumerRef"}, nil},
+		{"unknown provider", func() connect.OAuthConnectRequest { return request("nope") }, []string{"provider"}, connect.ErrUnknownProvider},
+		{"provider without OAuth", func() connect.OAuthConnectRequest { return request("keyonly") }, []string{"provider"}, nil},
+		{"group ref with newline", func() connect.OAuthConnectRequest { r := request("plain"); r.GroupRef = "a\nb"; return r }, []string{"groupRef"}, nil},
+		{"project id with space", func() connect.OAuthConnectRequest { r := request("plain"); r.ProjectID = "a b"; return r }, []string{"projectId"}, nil},
+		{"long consumer name", func() connect.OAuthConnectRequest {
+			r := request("plain")
+			r.ConsumerName = strings.Repeat("n", 256)
+			return r
+		}, []string{"consumerName"}, nil},
+		{"workspace missing", func() connect.OAuthConnectRequest { return request("desk") }, []string{"providerWorkspaceRef"}, nil},
+		{"hostile workspace", func() connect.OAuthConnectRequest {
+			r := request("desk")
+			r.ProviderWorkspaceRef = "evil.com#"
+			return r
+		}, []string{"providerWorkspaceRef"}, nil},
+		{"workspace for a provider without one", func() connect.OAuthConnectRequest {
+			r := request("plain")
+			r.ProviderWorkspaceRef = "acme"
+			return r
+		}, []string{"providerWorkspaceRef"}, nil},
+		{"salesforce workspace off its hosts", func() connect.OAuthConnectRequest {
+			r := request("sfdc")
+			r.ProviderWorkspaceRef = "evil.com"
+			return r
+		}, []string{"providerWorkspaceRef"}, nil},
+		{"metadata missing", func() connect.OAuthConnectRequest { return request("suite") }, []string{"providerMetadata.accountId"}, nil},
+		{"metadata bad value", func() connect.OAuthConnectRequest {
+			r := request("suite")
+			r.ProviderMetadata = connect.ProviderMetadata{"accountId": {Value: "a.b"}}
+			return r
+		}, []string{"providerMetadata.accountId"}, nil},
+		{"unknown metadata", func() connect.OAuthConnectRequest {
+			r := request("plain")
+			r.ProviderMetadata = connect.ProviderMetadata{"region": {Value: "eu"}}
+			return r
+		}, []string{"providerMetadata.region"}, nil},
+		{"metadata from a token source", func() connect.OAuthConnectRequest {
+			r := request("suite")
+			r.ProviderMetadata = connect.ProviderMetadata{"accountId": {Value: "1234", Source: "token"}}
+			return r
+		}, []string{"providerMetadata.accountId.source"}, nil},
+		{"metadata value empty", func() connect.OAuthConnectRequest {
+			r := request("suite")
+			r.ProviderMetadata = connect.ProviderMetadata{"accountId": {}}
+			return r
+		}, []string{"providerMetadata.accountId.value"}, nil},
+		{"workspace as metadata", func() connect.OAuthConnectRequest {
+			r := request("desk")
+			r.ProviderMetadata = connect.ProviderMetadata{"workspace": {Value: "acme"}}
+			return r
+		}, []string{"providerMetadata.workspace"}, nil},
+		{"no app for the project", func() connect.OAuthConnectRequest { r := request("plain"); r.ProjectID = "other"; return r },
+			[]string{"provider"}, connect.ErrAppNotFound},
+		{"unknown app id", func() connect.OAuthConnectRequest { r := request("plain"); r.ProviderAppID = "nope"; return r },
+			[]string{"providerAppId"}, connect.ErrAppNotFound},
+		{"app of another provider", func() connect.OAuthConnectRequest { r := request("plain"); r.ProviderAppID = "sfdc-app"; return r },
+			[]string{"providerAppId"}, connect.ErrAppNotFound},
+		{"several apps, no default", func() connect.OAuthConnectRequest { r := request("plain"); r.ProjectID = "ambiguous"; return r },
+			[]string{"provider"}, connect.ErrAppNotFound},
+		{"bad scope", func() connect.OAuthConnectRequest { r := request("plain"); r.Scopes = []string{"ok", "a b"}; return r },
+			[]string{"scopes[1]"}, nil},
+		{"comma in a comma-separated provider's scope", func() connect.OAuthConnectRequest {
+			r := request("desk")
+			r.ProviderWorkspaceRef = "acme"
+			r.Scopes = []string{"read,admin"}
+			return r
+		}, []string{"scopes[0]"}, nil},
+		{"reserved additional param", func() connect.OAuthConnectRequest {
+			r := request("plain")
+			r.AdditionalParams = "redirect_uri=https%3A%2F%2Fevil.example%2Fcb"
+			return r
+		}, []string{"additionalParams.redirect_uri"}, connect.ErrReservedParam},
+		{"additional param colliding with a fixed one", func() connect.OAuthConnectRequest {
+			r := request("goog")
+			r.AdditionalParams = "Include_Granted_Scopes=false"
+			return r
+		}, []string{"additionalParams.Include_Granted_Scopes"}, connect.ErrReservedParam},
+		{"additional param colliding with the refresh param", func() connect.OAuthConnectRequest {
+			r := request("goog")
+			r.AdditionalParams = "access_type=online"
+			return r
+		}, []string{"additionalParams.access_type"}, connect.ErrReservedParam},
+		{"bad prompt", func() connect.OAuthConnectRequest { r := request("plain"); r.Prompt = "none+consent"; return r },
+			[]string{"prompt"}, connect.ErrInvalidPrompt},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := baseParams()
-			tt.edit(&p)
-			u, err := connect.AuthorizeURL(p)
-			if u != "" {
-				t.Errorf("AuthorizeURL returned %q with an error", u)
+			f := newFixture(t)
+			a, err := f.c.AuthorizeURL(context.Background(), tt.req())
+			if a != nil {
+				t.Errorf("AuthorizeURL returned %+v with an error", a)
 			}
-			assertField(t, err, tt.field)
+			for _, field := range tt.fields {
+				assertField(t, err, field)
+			}
+			if tt.sentinel != nil && !errors.Is(err, tt.sentinel) {
+				t.Errorf("error %v does not match %v", err, tt.sentinel)
+			}
+			if f.states.calls != 0 {
+				t.Errorf("the state store was called %d times for a bad request", f.states.calls)
+			}
+			if strings.Contains(err.Error(), sentinelSecret) {
+				t.Errorf("error %q contains the client secret", err)
+			}
 		})
 	}
 }
 
-func TestAuthorizeURLLoopbackHTTP(t *testing.T) {
-	for _, base := range []string{"http://127.0.0.1:8080/authorize", "http://[::1]:9000/authorize"} {
-		p := baseParams()
-		p.AuthorizeURL = base
-		p.RedirectURI = "http://127.0.0.1:3000/callback"
-		raw, _ := build(t, p)
-		if !strings.HasPrefix(raw, base+"?") {
-			t.Errorf("URL %q does not start with %q", raw, base)
+func TestConnectorAppChoice(t *testing.T) {
+	f := newFixture(t)
+	r := request("plain")
+	r.ProjectID = "multi"
+	_, _, q := f.start(t, r)
+	if got := q.Get("client_id"); got != "c2" {
+		t.Errorf("default app: client_id = %s, want c2", got)
+	}
+	if got := q.Get("scope"); got != sentinelAppScope+" offline_access" {
+		t.Errorf("scope = %q, want the app's scopes first", got)
+	}
+	r.ProviderAppID = "a1"
+	_, _, q = f.start(t, r)
+	if got := q.Get("client_id"); got != "c1" {
+		t.Errorf("named app: client_id = %s, want c1", got)
+	}
+}
+
+// TestConnectorAuthorizeURLFromSeed002 covers seed 002's authorizeUrl and clientId: the
+// provider's inputs are read from the authorize URL, which can never point the flow elsewhere,
+// and the client id must be the app's.
+func TestConnectorAuthorizeURLFromSeed002(t *testing.T) {
+	tests := []struct {
+		name      string
+		provider  string
+		edit      func(*connect.OAuthConnectRequest)
+		wantHost  string // the host of the URL built, or "" for an error
+		wantField string
+	}{
+		{"workspace read from the URL", "desk", func(r *connect.OAuthConnectRequest) {
+			r.AuthorizeURL = "https://acme.desk.example/oauth/authorizations/new"
+		}, "acme.desk.example", ""},
+		{"the same workspace given twice", "desk", func(r *connect.OAuthConnectRequest) {
+			r.AuthorizeURL, r.ProviderWorkspaceRef = "https://acme.desk.example/oauth/authorizations/new", "ACME"
+		}, "acme.desk.example", ""},
+		{"another workspace given", "desk", func(r *connect.OAuthConnectRequest) {
+			r.AuthorizeURL, r.ProviderWorkspaceRef = "https://acme.desk.example/oauth/authorizations/new", "other"
+		}, "", "providerWorkspaceRef"},
+		{"a metadata input read from the URL", "suite", func(r *connect.OAuthConnectRequest) {
+			r.AuthorizeURL = "https://1234567-sb1.app.suite.example/authorize.nl"
+		}, "1234567-sb1.app.suite.example", ""},
+		{"a metadata input that differs", "suite", func(r *connect.OAuthConnectRequest) {
+			r.AuthorizeURL = "https://1234567-sb1.app.suite.example/authorize.nl"
+			r.ProviderMetadata = connect.ProviderMetadata{"accountId": {Value: "7654321"}}
+		}, "", "providerMetadata.accountId"},
+		{"a fixed authorize URL", "plain", func(r *connect.OAuthConnectRequest) {
+			r.AuthorizeURL = "https://auth.plain.example/authorize"
+		}, "auth.plain.example", ""},
+		{"the default of an optional input", "sfdc", func(r *connect.OAuthConnectRequest) {
+			r.AuthorizeURL = "https://login.salesforce.com/services/oauth2/authorize"
+		}, "login.salesforce.com", ""},
+		{"another host", "plain", func(r *connect.OAuthConnectRequest) {
+			r.AuthorizeURL = "https://evil.example/authorize"
+		}, "", "authorizeUrl"},
+		{"a look-alike host", "desk", func(r *connect.OAuthConnectRequest) {
+			r.AuthorizeURL = "https://evil.example/x.desk.example/oauth/authorizations/new"
+		}, "", "authorizeUrl"},
+		{"a query of its own", "plain", func(r *connect.OAuthConnectRequest) {
+			r.AuthorizeURL = "https://auth.plain.example/authorize?redirect_uri=https://evil.example"
+		}, "", "authorizeUrl"},
+		{"another provider's URL", "plain", func(r *connect.OAuthConnectRequest) {
+			r.AuthorizeURL = "https://acme.desk.example/oauth/authorizations/new"
+		}, "", "authorizeUrl"},
+		{"the app's client id", "plain", func(r *connect.OAuthConnectRequest) { r.ClientID = "plain-client" }, "auth.plain.example", ""},
+		{"another client id", "plain", func(r *connect.OAuthConnectRequest) { r.ClientID = "someone-else" }, "", "clientId"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			r := request(tt.provider)
+			tt.edit(&r)
+			a, err := f.c.AuthorizeURL(context.Background(), r)
+			if tt.wantField != "" {
+				if a != nil {
+					t.Errorf("AuthorizeURL returned %+v with an error", a)
+				}
+				assertField(t, err, tt.wantField)
+				if f.states.calls != 0 {
+					t.Errorf("the state store was called %d times for a bad request", f.states.calls)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("AuthorizeURL: %v", err)
+			}
+			u, err := url.Parse(a.URL)
+			if err != nil || u.Host != tt.wantHost {
+				t.Errorf("URL %s: host %q, want %q", a.URL, u.Host, tt.wantHost)
+			}
+		})
+	}
+}
+
+// TestConnectorAppScopeSeparator: an app's scope may be a valid scope token and still hold
+// its provider's separator (a comma for "desk"), which would split it in two: refused.
+func TestConnectorAppScopeSeparator(t *testing.T) {
+	apps := connect.NewMemoryAppStore(connect.ProviderApp{ID: "desk-app", ProjectID: "proj", Provider: "desk",
+		ClientID: "desk-client", ClientSecret: sentinelSecret, Scopes: []string{"read,admin"}})
+	f := newFixture(t, func(c *connect.Config) { c.Apps = apps })
+	r := request("desk")
+	r.ProviderWorkspaceRef = "acme"
+	a, err := f.c.AuthorizeURL(context.Background(), r)
+	if a != nil {
+		t.Errorf("AuthorizeURL returned %+v with an error", a)
+	}
+	assertField(t, err, "providerAppId")
+	if f.states.len() != 0 {
+		t.Errorf("a pending authorization was saved for a refused flow")
+	}
+}
+
+func TestConnectorCSRFBinding(t *testing.T) {
+	f := newFixture(t)
+	r := request("plain")
+	r.EnableCSRFProtection = true
+	a, _, _ := f.start(t, r)
+	if err := state.CheckToken(a.Binding.Reveal()); err != nil {
+		t.Fatalf("Binding is not 32 random bytes: %v", err)
+	}
+	if a.Binding.Reveal() == a.State {
+		t.Fatalf("Binding equals the state")
+	}
+	rec := f.states.saved[state.Key(a.State)]
+	if bytes.Contains(rec, []byte(a.Binding.Reveal())) {
+		t.Errorf("the session stores the binding value itself")
+	}
+	_, _, _, bindingHash, err := connect.SessionFields(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.Sum256([]byte(a.Binding.Reveal()))
+	if !bytes.Equal(bindingHash, h[:]) {
+		t.Errorf("session binding hash = %x, want SHA-256 of the binding %x", bindingHash, h)
+	}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+		if out := sprintf(verb, a); strings.Contains(out, a.Binding.Reveal()) {
+			t.Errorf("%s of the Authorization shows the binding: %s", verb, out)
 		}
 	}
 }
 
-func TestAuthorizeURLNoPKCE(t *testing.T) {
-	p := baseParams()
-	p.CodeChallenge = ""
-	_, q := build(t, p)
-	if q.Has("code_challenge") || q.Has("code_challenge_method") {
-		t.Errorf("query %v has PKCE parameters without a challenge", q)
+type errReader struct{}
+
+type zeroReader struct{}
+
+// TestConnectorRandomSource pins what a flow makes of its random source: the state token,
+// the verifier and the binding from consecutive 32-byte blocks, in that order, as
+// state.NewToken and pkce.NewVerifierFrom make them; nothing more is read, and a source that
+// ends before the last block fails the flow with ErrRandom and saves nothing.
+func TestConnectorRandomSource(t *testing.T) {
+	block := func(i int) []byte {
+		b := make([]byte, 32)
+		for j := range b {
+			b[j] = byte(32*i + j)
+		}
+		return b
+	}
+	token := func(i int) string {
+		tok, err := state.NewToken(bytes.NewReader(block(i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	verifier := func(i int) string {
+		v, err := pkce.NewVerifierFrom(bytes.NewReader(block(i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	tests := []struct {
+		provider     string
+		csrf         bool
+		wantVerifier string
+		wantBinding  string
+		blocks       int
+	}{
+		{provider: "plain", wantVerifier: verifier(1), blocks: 2},
+		{provider: "plain", csrf: true, wantVerifier: verifier(1), wantBinding: token(2), blocks: 3},
+		{provider: "nopkce", blocks: 1},
+		{provider: "nopkce", csrf: true, wantBinding: token(1), blocks: 2},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s csrf=%t", tt.provider, tt.csrf), func(t *testing.T) {
+			src := bytes.NewReader(slices.Concat(block(0), block(1), block(2), block(3)))
+			f := newFixture(t, func(c *connect.Config) { c.Rand = src })
+			req := request(tt.provider)
+			req.EnableCSRFProtection = tt.csrf
+			a, _, q := f.start(t, req)
+			if a.State != token(0) {
+				t.Errorf("State = %s, want %s", a.State, token(0))
+			}
+			if got := a.Binding.Reveal(); got != tt.wantBinding {
+				t.Errorf("Binding = %q, want %q", got, tt.wantBinding)
+			}
+			gotVerifier, _, _, _, err := connect.SessionFields(f.states.saved[state.Key(a.State)])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if gotVerifier != tt.wantVerifier {
+				t.Errorf("saved verifier = %q, want %q", gotVerifier, tt.wantVerifier)
+			}
+			wantChallenge := ""
+			if tt.wantVerifier != "" {
+				wantChallenge = pkce.Challenge(tt.wantVerifier)
+			}
+			if got := q.Get("code_challenge"); got != wantChallenge {
+				t.Errorf("code_challenge = %q, want %q", got, wantChallenge)
+			}
+			if read := 4*32 - src.Len(); read != 32*tt.blocks {
+				t.Errorf("read %d random bytes, want %d", read, 32*tt.blocks)
+			}
+
+			// One byte short of what the flow needs.
+			short := newFixture(t, func(c *connect.Config) { c.Rand = io.LimitReader(zeroReader{}, int64(32*tt.blocks-1)) })
+			if a, err := short.c.AuthorizeURL(context.Background(), req); a != nil || !errors.Is(err, connect.ErrRandom) {
+				t.Errorf("with %d random bytes: AuthorizeURL = %v, %v; want no URL and ErrRandom", 32*tt.blocks-1, a, err)
+			}
+			if short.states.calls != 0 {
+				t.Errorf("with a short source the store was called %d times", short.states.calls)
+			}
+		})
 	}
 }
 
-func TestAuthorizeURLErrorsKeepSecretsOut(t *testing.T) {
-	const sentinel = "SENTINELVALUE"
-	p := baseParams()
-	p.AdditionalParams = "token=" + sentinel + "%0A"
-	_, err := connect.AuthorizeURL(p)
-	if err == nil || strings.Contains(err.Error(), sentinel) {
-		t.Errorf("error %v is nil or repeats the value", err)
+// TestConnectorConcurrentFlowsShareNothing runs flows with different inputs and scope lists
+// at once on one Connector: what one flow resolves never shows in another's URL.
+func TestConnectorConcurrentFlowsShareNothing(t *testing.T) {
+	f := newFixture(t)
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 40 {
+				req := request("plain")
+				wantHost, wantScope := "auth.plain.example", "offline_access"
+				if i%2 == 0 {
+					req = request("desk")
+					req.ProviderWorkspaceRef = fmt.Sprintf("team%d", g)
+					var scopes []string
+					for j := range g + 1 {
+						scopes = append(scopes, fmt.Sprintf("s%d.%d", g, j))
+					}
+					req.Scopes = scopes
+					wantHost, wantScope = req.ProviderWorkspaceRef+".desk.example", strings.Join(scopes, ",")
+				}
+				a, err := f.c.AuthorizeURL(context.Background(), req)
+				if err != nil {
+					t.Errorf("AuthorizeURL: %v", err)
+					return
+				}
+				u, err := url.Parse(a.URL)
+				if err != nil {
+					t.Errorf("url.Parse: %v", err)
+					return
+				}
+				if got := u.Host; got != wantHost {
+					t.Errorf("goroutine %d flow %d: host = %s, want %s", g, i, got, wantHost)
+				}
+				if got := u.Query().Get("scope"); got != wantScope {
+					t.Errorf("goroutine %d flow %d: scope = %q, want %q", g, i, got, wantScope)
+				}
+			}
+		})
 	}
-	p = baseParams()
-	p.State = sentinel + "\n"
-	_, err = connect.AuthorizeURL(p)
-	if err == nil || strings.Contains(err.Error(), sentinel) {
-		t.Errorf("error %v is nil or repeats the state", err)
+	wg.Wait()
+}
+
+func TestConnectorStateTTL(t *testing.T) {
+	f := newFixture(t, func(c *connect.Config) { c.StateTTL = 5 * time.Minute })
+	a, _, _ := f.start(t, request("plain"))
+	if got := f.states.ttls[state.Key(a.State)]; got != 5*time.Minute {
+		t.Errorf("TTL = %v, want 5m", got)
+	}
+	if !a.ExpiresAt.Equal(f.now.Add(5 * time.Minute)) {
+		t.Errorf("ExpiresAt = %v", a.ExpiresAt)
+	}
+}
+
+func TestAuthorizationCookie(t *testing.T) {
+	f := newCallbackFixture(t)
+	a := f.begin(t, func(r *connect.OAuthConnectRequest) { r.EnableCSRFProtection = true })
+	ck := a.Cookie(f.now)
+	name := connect.BindingCookieName(a.State)
+	if !strings.HasPrefix(name, connect.BindingCookie+"-") || len(name) != len(connect.BindingCookie)+17 ||
+		name != connect.BindingCookieName(a.State) || name == connect.BindingCookieName(a.State+"x") {
+		t.Errorf("BindingCookieName = %q: want the prefix, 16 characters of the state's hash, one name per state", name)
+	}
+	want := name + "=" + a.Binding.Reveal() + "; Path=/; Max-Age=600; HttpOnly; Secure; SameSite=Lax"
+	if got := ck.String(); got != want {
+		t.Errorf("Set-Cookie = %q, want %q", got, want)
+	}
+	if f.begin(t).Cookie(f.now) != nil {
+		t.Errorf("a flow without CSRF protection has a cookie")
+	}
+	// The cookie, sent back by the browser, completes the flow.
+	r := callbackRequest("code=c&state=" + a.State)
+	r.AddCookie(ck)
+	if _, err := f.c.Callback(context.Background(), r); err != nil {
+		t.Errorf("Callback with the cookie: %v", err)
 	}
 }

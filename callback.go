@@ -24,33 +24,6 @@ import (
 	"github.com/connectkit/connect/state"
 )
 
-// Errors of the callback. The malformed-callback errors also match [ErrInvalidRequest].
-var (
-	// ErrMalformedCallback is matched when the callback request is not a well-formed
-	// authorization response; no store is touched.
-	ErrMalformedCallback = errors.New("connect: malformed callback")
-	// ErrInvalidState is matched when the state parameter is missing, repeated or not a
-	// state token; no store is touched.
-	ErrInvalidState = errors.New("connect: invalid state")
-	// ErrStateNotFound is matched when no pending authorization has the state: it never
-	// existed, it was used already, or the store dropped it on expiry.
-	ErrStateNotFound = errors.New("connect: state not found or already used")
-	// ErrStateExpired is matched when the pending authorization is past its time.
-	ErrStateExpired = errors.New("connect: state expired")
-	// ErrStateBindingMismatch is matched when a flow started with CSRF protection returns to
-	// a browser that does not present its binding value.
-	ErrStateBindingMismatch = errors.New("connect: the callback is not from the browser that started the flow")
-	// ErrIssuerMismatch is matched when the iss parameter (RFC 9207) is not the provider's.
-	ErrIssuerMismatch = errors.New("connect: issuer mismatch")
-	// ErrAccessDenied is matched by a *ProviderError whose code is access_denied.
-	ErrAccessDenied = errors.New("connect: access denied")
-	// ErrExchangeFailed is matched when the token endpoint does not give a token.
-	ErrExchangeFailed = errors.New("connect: token request failed")
-	// ErrUnexpectedRedirect is matched when a token endpoint answers with a redirect, which
-	// is never followed.
-	ErrUnexpectedRedirect = errors.New("connect: the token endpoint answered with a redirect")
-)
-
 // Limits on the callback (SECURITY.md item 42).
 const (
 	maxCallbackQuery  = 8 << 10
@@ -508,23 +481,4 @@ func grantedScopes(tok *oauth2.Token, asked []string, sep string) []string {
 		}
 	}
 	return out
-}
-
-// Cookie returns the cookie that keeps the Binding in the browser that starts the flow, for
-// a backend to set on its response: named by [BindingCookieName], HttpOnly, Secure, SameSite=Lax
-// (the provider's redirect back is a top-level GET), Path=/ (the __Host- prefix requires it)
-// and living as long as the pending authorization. It returns nil when the flow has no
-// binding.
-func (a *Authorization) Cookie(now time.Time) *http.Cookie {
-	if a.Binding == "" {
-		return nil
-	}
-	maxAge := int(a.ExpiresAt.Sub(now).Seconds())
-	if maxAge < 1 {
-		maxAge = 1
-	}
-	return &http.Cookie{
-		Name: BindingCookieName(a.State), Value: a.Binding.Reveal(), Path: "/", MaxAge: maxAge,
-		HttpOnly: true, Secure: true, SameSite: http.SameSiteLaxMode,
-	}
 }

@@ -714,30 +714,6 @@ func TestCallbackWithKeyringStoresCiphertext(t *testing.T) {
 // registry returns the fixture Connector's provider registry.
 func (f *cbFixture) registry() *providers.Registry { return f.reg }
 
-func TestAuthorizationCookie(t *testing.T) {
-	f := newCallbackFixture(t)
-	a := f.begin(t, func(r *connect.OAuthConnectRequest) { r.EnableCSRFProtection = true })
-	ck := a.Cookie(f.now)
-	name := connect.BindingCookieName(a.State)
-	if !strings.HasPrefix(name, connect.BindingCookie+"-") || len(name) != len(connect.BindingCookie)+17 ||
-		name != connect.BindingCookieName(a.State) || name == connect.BindingCookieName(a.State+"x") {
-		t.Errorf("BindingCookieName = %q: want the prefix, 16 characters of the state's hash, one name per state", name)
-	}
-	want := name + "=" + a.Binding.Reveal() + "; Path=/; Max-Age=600; HttpOnly; Secure; SameSite=Lax"
-	if got := ck.String(); got != want {
-		t.Errorf("Set-Cookie = %q, want %q", got, want)
-	}
-	if f.begin(t).Cookie(f.now) != nil {
-		t.Errorf("a flow without CSRF protection has a cookie")
-	}
-	// The cookie, sent back by the browser, completes the flow.
-	r := callbackRequest("code=c&state=" + a.State)
-	r.AddCookie(ck)
-	if _, err := f.c.Callback(context.Background(), r); err != nil {
-		t.Errorf("Callback with the cookie: %v", err)
-	}
-}
-
 type failingTake struct{ state.Store }
 
 func (failingTake) Take(context.Context, string) ([]byte, error) {

@@ -1,16 +1,248 @@
 package connect
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"time"
 
 	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/connectkit/connect/keyring"
+	"github.com/connectkit/connect/providers"
 )
+
+// maxCustomValue is the default cap on a custom auth field's value.
+const maxCustomValue = 4096
+
+// Connect makes a connection from credentials the caller already has (Ampersand's
+// ConnectionRequest): an API key, basic credentials, custom auth fields checked against the
+// provider's schema, an OAuth client for the client credentials grant (a token is fetched
+// now; no refresh token is kept), a user's password for the password grant (only for
+// providers that declare it; the password is used once and never stored), or tokens
+// obtained elsewhere. Exactly one kind must be set, and one the provider accepts.
+//
+// The connection the same group and consumer already have with the provider and workspace
+// is updated rather than duplicated. Nothing is stored on any failure.
+func (c *Connector) Connect(ctx context.Context, req ConnectionRequest) (*Connection, error) {
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	kind, field, scheme := req.kind()
+	p, values, _, tokenURL, err := c.resolveProvider(req.Provider, kind, field, req.ProviderWorkspaceRef, req.ProviderMetadata, nil)
+	if err != nil {
+		return nil, err
+	}
+	md := ProviderMetadata{}
+	for k, v := range metadataOnly(values) {
+		md[k] = MetadataValue{Value: v, Source: "input"}
+	}
+	conn := &Connection{
+		ProjectID:            req.ProjectID,
+		Provider:             p.Name,
+		Group:                Group{Ref: req.GroupRef, Name: orDefault(req.GroupName, req.GroupRef)},
+		Consumer:             Consumer{Ref: req.ConsumerRef, Name: orDefault(req.ConsumerName, req.ConsumerRef)},
+		ProviderWorkspaceRef: values["workspace"],
+		ProviderMetadata:     md,
+		AuthScheme:           scheme,
+		Status:               StatusCreated,
+	}
+	if len(conn.ProviderMetadata) == 0 {
+		conn.ProviderMetadata = nil
+	}
+	refreshURL, err := p.RefreshEndpoint(values)
+	if err != nil {
+		return nil, inputError(err)
+	}
+	cr := &credentials{TokenURL: tokenURL, RefreshURL: refreshURL, ObtainedAt: c.now()}
+
+	switch kind {
+	case providers.APIKey:
+		cr.APIKey = req.APIKey.Reveal()
+	case providers.BasicAuth:
+		cr.Username, cr.Password = req.BasicAuth.Username, req.BasicAuth.Password.Reveal()
+	case providers.CustomAuth:
+		if cr.Custom, err = checkCustomAuth(p, req.CustomAuth); err != nil {
+			return nil, err
+		}
+	case providers.OAuth2ClientCredentials:
+		cc := req.OAuth2ClientCredentials
+		if err := checkScopeList("oauth2ClientCredentials.scopes", cc.Scopes, p.Separator()); err != nil {
+			return nil, err
+		}
+		cr.ClientID, cr.ClientSecret, cr.Scopes = cc.ClientID, cc.ClientSecret.Reveal(), cc.Scopes
+		tok, err := c.clientCredentialsToken(ctx, p, cr)
+		if err != nil {
+			c.emit(ctx, EventConnectionError, req.ProjectID, p.Name, nil, err)
+			return nil, err
+		}
+		cr.AccessToken, cr.TokenType, cr.Expiry = tok.AccessToken, tok.TokenType, c.expiry(tok)
+		conn.Status, conn.Scopes = StatusWorking, grantedScopes(tok, cc.Scopes, p.Separator())
+	case providers.OAuth2PasswordCredentials:
+		pc := req.OAuth2PasswordCredentials
+		if err := checkScopeList("oauth2PasswordCredentials.scopes", pc.Scopes, p.Separator()); err != nil {
+			return nil, err
+		}
+		cfg := oauth2.Config{
+			ClientID: pc.ClientID, ClientSecret: pc.ClientSecret.Reveal(), Scopes: pc.Scopes,
+			Endpoint: oauth2.Endpoint{TokenURL: tokenURL, AuthStyle: authStyle(p)},
+		}
+		tok, err := cfg.PasswordCredentialsToken(c.clientContext(ctx), pc.Username, pc.Password.Reveal())
+		if err == nil {
+			err = checkToken(tok)
+		} else {
+			err = tokenError(err, pc.Password.Reveal(), pc.ClientSecret.Reveal(), pc.Username)
+		}
+		if err != nil {
+			c.emit(ctx, EventConnectionError, req.ProjectID, p.Name, nil, err)
+			return nil, err
+		}
+		cr.ClientID, cr.ClientSecret, cr.Scopes = pc.ClientID, pc.ClientSecret.Reveal(), pc.Scopes
+		cr.AccessToken, cr.RefreshToken, cr.TokenType, cr.Expiry = tok.AccessToken, tok.RefreshToken, tok.TokenType, c.expiry(tok)
+		conn.Status, conn.Scopes = StatusWorking, grantedScopes(tok, pc.Scopes, p.Separator())
+		if err := readTokenMetadata(p, tok, conn.providerMetadata()); err != nil {
+			return nil, err
+		}
+	case providers.OAuth2AuthorizationCode:
+		ac := req.OAuth2AuthorizationCode
+		if err := checkScopeList("oauth2AuthorizationCode.scopes", ac.Scopes, p.Separator()); err != nil {
+			return nil, err
+		}
+		cr.AccessToken = ac.AccessToken.Token.Reveal()
+		if ac.AccessToken.ExpiresAt != nil {
+			cr.Expiry = *ac.AccessToken.ExpiresAt
+		}
+		if ac.RefreshToken != nil {
+			cr.RefreshToken = ac.RefreshToken.Token.Reveal()
+		}
+		conn.Scopes = ac.Scopes
+		// Refreshing needs the client: the project's default app for the provider.
+		sctx, cancel := c.storeContext(ctx)
+		app, err := c.apps.App(sctx, req.ProjectID, p.Name, "")
+		cancel()
+		switch {
+		case err == nil:
+			conn.ProviderApp = &ConnectionApp{ID: app.ID, ClientID: app.ClientID}
+		case !errors.Is(err, ErrAppNotFound):
+			return nil, fmt.Errorf("%w: looking up the provider app: %w", ErrStoreUnavailable, err)
+		case cr.RefreshToken != "":
+			return nil, invalid("oauth2AuthorizationCode.refreshToken", "refreshing needs a provider app for "+p.Name+" in the project", ErrAppNotFound)
+		}
+	}
+	return c.upsert(ctx, conn, cr)
+}
+
+// providerMetadata returns the connection's metadata map, making it if needed.
+func (c *Connection) providerMetadata() ProviderMetadata {
+	if c.ProviderMetadata == nil {
+		c.ProviderMetadata = ProviderMetadata{}
+	}
+	return c.ProviderMetadata
+}
+
+// kind returns the credential kind of a validated request, its JSON field and the
+// connection's auth scheme.
+func (r *ConnectionRequest) kind() (providers.AuthKind, string, AuthScheme) {
+	switch {
+	case r.APIKey != "":
+		return providers.APIKey, "apiKey", AuthSchemeAPIKey
+	case r.BasicAuth != nil:
+		return providers.BasicAuth, "basicAuth", AuthSchemeBasic
+	case r.CustomAuth != nil:
+		return providers.CustomAuth, "customAuth", AuthSchemeCustom
+	case r.OAuth2ClientCredentials != nil:
+		return providers.OAuth2ClientCredentials, "oauth2ClientCredentials", AuthSchemeOAuth2ClientCredentials
+	case r.OAuth2PasswordCredentials != nil:
+		return providers.OAuth2PasswordCredentials, "oauth2PasswordCredentials", AuthSchemeOAuth2Password
+	}
+	return providers.OAuth2AuthorizationCode, "oauth2AuthorizationCode", AuthSchemeOAuth2AuthorizationCode
+}
+
+// checkCustomAuth checks custom auth values against the provider's field schema: no unknown
+// field, every required field, each value within its pattern and length.
+func checkCustomAuth(p *providers.Provider, values map[string]Secret) (map[string]string, error) {
+	var fields []FieldError
+	for name := range values {
+		if !hasField(p.CustomAuth, name) {
+			fields = append(fields, FieldError{Field: "customAuth." + name, Message: "is not a field of provider " + p.Name})
+		}
+	}
+	out := make(map[string]string, len(values))
+	for _, f := range p.CustomAuth {
+		v, ok := values[f.Name]
+		if !ok || v == "" {
+			if !f.Optional {
+				fields = append(fields, FieldError{Field: "customAuth." + f.Name, Message: "required"})
+			}
+			continue
+		}
+		limit := f.MaxLength
+		if limit == 0 {
+			limit = maxCustomValue
+		}
+		if len(v) > limit {
+			fields = append(fields, FieldError{Field: "customAuth." + f.Name, Message: fmt.Sprintf("at most %d octets", limit)})
+			continue
+		}
+		if f.Pattern != "" {
+			re, err := regexp.Compile(`^(?:` + f.Pattern + `)$`)
+			if err != nil || !re.MatchString(v.Reveal()) {
+				fields = append(fields, FieldError{Field: "customAuth." + f.Name, Message: "does not match the field's pattern"})
+				continue
+			}
+		}
+		out[f.Name] = v.Reveal()
+	}
+	if fields != nil {
+		return nil, &ValidationError{Fields: fields}
+	}
+	return out, nil
+}
+
+func hasField(fields []providers.Field, name string) bool {
+	for _, f := range fields {
+		if f.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// checkScopeList checks scopes against the provider's separator.
+func checkScopeList(field string, scopes []string, sep string) error {
+	if _, err := checkScopes(scopes, sep); err != nil {
+		var ve *ValidationError
+		if errors.As(err, &ve) {
+			for i := range ve.Fields {
+				ve.Fields[i].Field = field + ve.Fields[i].Field[len("scopes"):]
+			}
+		}
+		return err
+	}
+	return nil
+}
+
+// clientCredentialsToken fetches a token with the client credentials grant. A refresh token
+// in the response is dropped (RFC 6749 §4.4.3).
+func (c *Connector) clientCredentialsToken(ctx context.Context, p *providers.Provider, cr *credentials) (*oauth2.Token, error) {
+	cfg := clientcredentials.Config{
+		ClientID: cr.ClientID, ClientSecret: cr.ClientSecret, TokenURL: cr.TokenURL,
+		Scopes: cr.Scopes, AuthStyle: authStyle(p),
+	}
+	tok, err := cfg.Token(c.clientContext(ctx))
+	if err != nil {
+		return nil, tokenError(err, cr.ClientSecret)
+	}
+	if err := checkToken(tok); err != nil {
+		return nil, err
+	}
+	tok.RefreshToken = ""
+	return tok, nil
+}
 
 // credentials are a connection's secrets. They never leave this package except sealed in a
 // ConnectionRecord, or as a token through TokenSource.
@@ -125,8 +357,6 @@ const (
 	credentialsPlain  byte = 0
 	credentialsSealed byte = 1
 )
-
-var errCredentials = errors.New("connect: cannot read the stored credentials")
 
 // credentialsAAD binds sealed credentials to the connection they belong to, so that
 // ciphertext copied into another record does not open.

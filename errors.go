@@ -90,3 +90,55 @@ func (e *ProviderError) Error() string {
 	}
 	return s
 }
+
+// Errors of the callback. The malformed-callback errors also match [ErrInvalidRequest].
+var (
+	// ErrMalformedCallback is matched when the callback request is not a well-formed
+	// authorization response; no store is touched.
+	ErrMalformedCallback = errors.New("connect: malformed callback")
+	// ErrInvalidState is matched when the state parameter is missing, repeated or not a
+	// state token; no store is touched.
+	ErrInvalidState = errors.New("connect: invalid state")
+	// ErrStateNotFound is matched when no pending authorization has the state: it never
+	// existed, it was used already, or the store dropped it on expiry.
+	ErrStateNotFound = errors.New("connect: state not found or already used")
+	// ErrStateExpired is matched when the pending authorization is past its time.
+	ErrStateExpired = errors.New("connect: state expired")
+	// ErrStateBindingMismatch is matched when a flow started with CSRF protection returns to
+	// a browser that does not present its binding value.
+	ErrStateBindingMismatch = errors.New("connect: the callback is not from the browser that started the flow")
+	// ErrIssuerMismatch is matched when the iss parameter (RFC 9207) is not the provider's.
+	ErrIssuerMismatch = errors.New("connect: issuer mismatch")
+	// ErrAccessDenied is matched by a *ProviderError whose code is access_denied.
+	ErrAccessDenied = errors.New("connect: access denied")
+	// ErrExchangeFailed is matched when the token endpoint does not give a token.
+	ErrExchangeFailed = errors.New("connect: token request failed")
+	// ErrUnexpectedRedirect is matched when a token endpoint answers with a redirect, which
+	// is never followed.
+	ErrUnexpectedRedirect = errors.New("connect: the token endpoint answered with a redirect")
+)
+
+// ErrGrantNotAllowed is matched when a request uses a credential kind the provider does not
+// accept, such as the password grant for a provider that does not declare it.
+var ErrGrantNotAllowed = errors.New("connect: credential kind not accepted by the provider")
+
+// Errors of connection stores.
+var (
+	// ErrConnectionNotFound is matched when no connection has the id in the project.
+	ErrConnectionNotFound = errors.New("connect: connection not found")
+	// ErrConflict is matched when a record changed since it was read (optimistic
+	// concurrency): read it again and retry.
+	ErrConflict = errors.New("connect: connection changed concurrently")
+)
+
+// ErrBadCredentials is matched when the provider refuses a connection's credentials for
+// good (invalid_grant on refresh): the connection is marked bad_credentials and kept, and
+// the user must connect again.
+var ErrBadCredentials = errors.New("connect: the provider refused the connection's credentials")
+
+// ErrNotOAuth is matched when a token is asked of a connection that holds no OAuth tokens.
+var ErrNotOAuth = errors.New("connect: the connection has no OAuth tokens")
+
+var errCredentials = errors.New("connect: cannot read the stored credentials")
+
+var errSessionRecord = errors.New("connect: malformed pending authorization record")

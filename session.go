@@ -2,7 +2,6 @@ package connect
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -104,8 +103,6 @@ func appendStrings(b []byte, list []string) []byte {
 	}
 	return b
 }
-
-var errSessionRecord = errors.New("connect: malformed pending authorization record")
 
 // unmarshalSession decodes a session record, refusing a format it does not know, a
 // truncated record and trailing bytes.

@@ -11,14 +11,6 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// ErrBadCredentials is matched when the provider refuses a connection's credentials for
-// good (invalid_grant on refresh): the connection is marked bad_credentials and kept, and
-// the user must connect again.
-var ErrBadCredentials = errors.New("connect: the provider refused the connection's credentials")
-
-// ErrNotOAuth is matched when a token is asked of a connection that holds no OAuth tokens.
-var ErrNotOAuth = errors.New("connect: the connection has no OAuth tokens")
-
 // TokenSource returns a token source for the connection with the id: its Token method
 // returns the stored access token while it is valid, and otherwise refreshes it through
 // golang.org/x/oauth2 at the token endpoint fixed when the connection was made (or, for
