@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/connectkit/connect/metadata"
 )
@@ -197,18 +198,35 @@ var reserved = [...]string{
 	"client_assertion_type", "grant_type", "code",
 }
 
-// Reserved reports whether param, compared without regard to ASCII case, is an authorize
+// Reserved reports whether param, once normalised by [NormalizeParam], is an authorize
 // parameter that only the builder may set: response_type, client_id, redirect_uri, scope,
 // state, prompt, code_challenge, code_challenge_method, and the parameters that would change
 // the flow or carry secrets (nonce, request, request_uri, response_mode, code, code_verifier,
 // client_secret, client_assertion, client_assertion_type, grant_type).
 func Reserved(param string) bool {
-	for _, r := range reserved {
-		if strings.EqualFold(param, r) {
-			return true
-		}
+	return slices.Contains(reserved[:], NormalizeParam(param))
+}
+
+// NormalizeParam returns the name under which a lenient server may read the parameter name,
+// given as it is once decoded from a query: what it reads up to a NUL, without surrounding
+// white space and control characters, in lower case (some servers ignore case), with a
+// "[...]" suffix dropped and every space, ".", "[" and control character inside written as
+// "_" (PHP reads "redirect.uri", "redirect uri", "redirect[uri" and "redirect_uri[]" all as
+// redirect_uri, and keeps the last value). Two names that normalise alike are one parameter.
+func NormalizeParam(name string) string {
+	if i := strings.IndexByte(name, 0); i >= 0 {
+		name = name[:i]
 	}
-	return false
+	name = strings.TrimFunc(name, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) })
+	if i := strings.IndexByte(name, '['); i >= 0 && strings.IndexByte(name[i:], ']') >= 0 {
+		name = name[:i]
+	}
+	return strings.Map(func(r rune) rune {
+		if r == ' ' || r == '.' || r == '[' || unicode.IsSpace(r) || unicode.IsControl(r) {
+			return '_'
+		}
+		return unicode.ToLower(unicode.ToUpper(r))
+	}, name)
 }
 
 // clone returns a copy of a prepared provider whose slices and maps are its own; the parsed
@@ -236,15 +254,10 @@ var reservedToken = [...]string{
 	"client_assertion_type", "state",
 }
 
-// ReservedTokenParam reports whether param, compared without regard to ASCII case, is a
+// ReservedTokenParam reports whether param, once normalised by [NormalizeParam], is a
 // parameter of the token request that a provider's fixed token parameters may not set.
 func ReservedTokenParam(param string) bool {
-	for _, r := range reservedToken {
-		if strings.EqualFold(param, r) {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(reservedToken[:], NormalizeParam(param))
 }
 
 // Prepare checks the provider and makes it ready for use; [Registry.Register] calls it. It
@@ -361,8 +374,8 @@ func (p *Provider) prepare() error {
 		if !paramName(p.Refresh.Param) || !printable(p.Refresh.Value) || len(p.Refresh.Value) > 1024 {
 			return fmt.Errorf("refresh param must be a plain parameter with printable value")
 		}
-		if Reserved(p.Refresh.Param) || p.AuthParams[p.Refresh.Param] != "" {
-			return fmt.Errorf("refresh param %s is reserved or fixed already", p.Refresh.Param)
+		if Reserved(p.Refresh.Param) {
+			return fmt.Errorf("refresh param %s is reserved", p.Refresh.Param)
 		}
 	default:
 		return fmt.Errorf("refresh by %q is unknown", p.Refresh.By)
@@ -382,11 +395,11 @@ func (p *Provider) prepare() error {
 			return fmt.Errorf("authParams: %s must be a plain parameter with printable value", k)
 		}
 		for k2 := range p.AuthParams {
-			if k2 != k && strings.EqualFold(k, k2) {
+			if k2 != k && NormalizeParam(k) == NormalizeParam(k2) {
 				return fmt.Errorf("authParams: %s given twice", k)
 			}
 		}
-		if p.Refresh.By == RefreshByParam && strings.EqualFold(k, p.Refresh.Param) {
+		if p.Refresh.By == RefreshByParam && NormalizeParam(k) == NormalizeParam(p.Refresh.Param) {
 			return fmt.Errorf("authParams: %s is the refresh param", k)
 		}
 		q.Set(k, v)
