@@ -18,7 +18,6 @@ func TestParseEndpoint(t *testing.T) {
 		{"https://auth.example.com:8443/a?x=1&y=%2F", metadata.Endpoint{Scheme: "https", Host: "auth.example.com", Port: "8443", Path: "/a", Query: "x=1&y=%2F"}},
 		{"http://127.0.0.1:9000/authorize", metadata.Endpoint{Scheme: "http", Host: "127.0.0.1", Port: "9000", Path: "/authorize"}},
 		{"http://[::1]:9000/authorize", metadata.Endpoint{Scheme: "http", Host: "::1", Port: "9000", Path: "/authorize"}},
-		{"https://Auth.Example.COM/x", metadata.Endpoint{Scheme: "https", Host: "Auth.Example.COM", Path: "/x"}},
 		{"https://a.example/p?", metadata.Endpoint{Scheme: "https", Host: "a.example", Path: "/p"}},
 	}
 	for _, tt := range tests {
@@ -39,6 +38,8 @@ func TestParseEndpoint(t *testing.T) {
 		"https://exa_mple.com/", "https://éxample.com/", "https:///path", "https://", "https://a.example/\x00",
 		"https://a.example/\r\n", "https://a.example/" + strings.Repeat("a", 2048), "https://[::1/",
 		"https://a.example/<script>", "https://a.example/`", "https://a.example/{x}",
+		// Host names are lowercase LDH labels, none of them punycode (see internal/syntax).
+		"https://Auth.Example.COM/x", "https://xn--80ak6aa92e.com/", "https://a.xn--p1ai/",
 	} {
 		if e, err := metadata.ParseEndpoint(raw); err == nil {
 			t.Errorf("ParseEndpoint(%q) = %+v, want an error", raw, e)

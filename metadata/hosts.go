@@ -3,6 +3,8 @@ package metadata
 import (
 	"fmt"
 	"strings"
+
+	"github.com/connectkit/connect/internal/syntax"
 )
 
 // Hosts lists the hosts a provider's URLs may point at. An entry is a host name such as
@@ -15,7 +17,7 @@ type Hosts []string
 func (h Hosts) Check() error {
 	for _, p := range h {
 		name := strings.TrimPrefix(p, "*.")
-		if name != strings.ToLower(name) || !(hostname(name) || IsLoopback(name) && name == p) {
+		if !syntax.HostName(name) && !(syntax.IsLoopback(name) && name == p) {
 			return fmt.Errorf("metadata: allowed host %q must be a lowercase host name, optionally with a leading * label", p)
 		}
 	}
@@ -41,7 +43,7 @@ func matchHost(pattern, host string) bool {
 		if len(host) <= len(suffix) || host[len(host)-len(suffix):] != suffix {
 			return false
 		}
-		return dnsLabel(host[:len(host)-len(suffix)])
+		return syntax.Label(host[:len(host)-len(suffix)])
 	}
 	return pattern == host
 }

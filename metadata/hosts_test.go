@@ -1,6 +1,7 @@
 package metadata_test
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 
@@ -113,6 +114,57 @@ func TestHostsMatch(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := tt.hosts.Match(tt.host); got != tt.want {
 				t.Errorf("Hosts%q.Match(%q) = %v, want %v", []string(tt.hosts), tt.host, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestHostRule pins the one host rule every package of connect shares: lowercase LDH labels,
+// no punycode label, a last label that is not all digits, and of the IP literals only the
+// loopback addresses. Each way a host enters this package must agree.
+func TestHostRule(t *testing.T) {
+	tests := []struct {
+		host string
+		want bool
+	}{
+		{"acme.example.com", true},
+		{"a-1.example", true},
+		{"Acme.example.com", false},
+		{"xn--80ak6aa92e.example.com", false},
+		{"acme.xn--p1ai", false},
+		{"10.0.0.1", false},
+		{"127.1", false},
+		{"a_b.example", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.host, func(t *testing.T) {
+			_, err := metadata.ParseEndpoint("https://" + tt.host + "/x")
+			if got := err == nil; got != tt.want {
+				t.Errorf("ParseEndpoint: accepted = %t, want %t (%v)", got, tt.want, err)
+			}
+			u, perr := url.Parse("https://" + tt.host + "/x")
+			if perr != nil {
+				t.Fatal(perr)
+			}
+			if got := metadata.CheckURL(u) == nil; got != tt.want {
+				t.Errorf("CheckURL: accepted = %t, want %t", got, tt.want)
+			}
+			if got := (metadata.Hosts{tt.host}).Check() == nil; got != tt.want {
+				t.Errorf("Hosts.Check: accepted = %t, want %t", got, tt.want)
+			}
+			_, err = metadata.ParseTemplate("https://"+tt.host+"/x", nil, nil)
+			if got := err == nil; got != tt.want {
+				t.Errorf("ParseTemplate: accepted = %t, want %t (%v)", got, tt.want, err)
+			}
+			// A tenant value is lowercased first, so only case differs from the rule.
+			in := metadata.Input{Name: "host", Kind: metadata.Hostname}
+			if err := in.Compile(); err != nil {
+				t.Fatal(err)
+			}
+			_, err = in.Normalize(tt.host)
+			wantValue := tt.want || strings.ToLower(tt.host) == "acme.example.com"
+			if got := err == nil; got != wantValue {
+				t.Errorf("Hostname input: accepted = %t, want %t (%v)", got, wantValue, err)
 			}
 		})
 	}

@@ -7,12 +7,12 @@
 package metadata
 
 import (
-	"errors"
 	"fmt"
 	"regexp"
-	"regexp/syntax"
+	resyntax "regexp/syntax"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/connectkit/connect/internal/syntax"
 )
 
 // Kind names the syntax a metadata value must have.
@@ -36,19 +36,11 @@ const (
 	Text Kind = "text"
 )
 
-// Limits on values, from RFC 1035 §2.3.4 and RFC 3986.
+// Limits on values that are not host names (syntax.HostName has those of RFC 1035).
 const (
-	maxLabel    = 63
-	maxHostname = 253
-	maxSegment  = 255
-	maxText     = 255
+	maxSegment = 255
+	maxText    = 255
 )
-
-// ErrInvalidValue is matched (with errors.Is) by every error about a metadata value.
-var ErrInvalidValue = errors.New("metadata: invalid value")
-
-// ErrMissing is matched (with errors.Is) by the error for a required input left empty.
-var ErrMissing = errors.New("metadata: value required")
 
 // Input declares one value a provider needs, its rule and where it may lead.
 //
@@ -99,7 +91,7 @@ func (in *Input) Compile() error {
 			return fmt.Errorf("metadata: input %s: kind enum needs values", in.Name)
 		}
 		for _, v := range in.Values {
-			if !validText(v) || v == "" {
+			if !syntax.Text(v) || v == "" {
 				return fmt.Errorf("metadata: input %s: enum value %q is not printable text", in.Name, v)
 			}
 		}
@@ -114,7 +106,7 @@ func (in *Input) Compile() error {
 	default:
 		// Parse the pattern alone first: one such as `a)|(b` would otherwise break out of
 		// the anchoring group.
-		if _, err := syntax.Parse(in.Pattern, syntax.Perl); err != nil {
+		if _, err := resyntax.Parse(in.Pattern, resyntax.Perl); err != nil {
 			return fmt.Errorf("metadata: input %s: pattern: %w", in.Name, err)
 		}
 		re, err := regexp.Compile(`^(?:` + in.Pattern + `)$`)
@@ -166,18 +158,18 @@ func (in *Input) normalize(value string) (string, error) {
 	switch in.Kind {
 	case "", DNSLabel:
 		v := in.hostForm(value)
-		if !dnsLabel(v) {
+		if !syntax.Label(v) {
 			return "", fmt.Errorf("%w: must be one DNS label (letters, digits and inner hyphens, at most 63)", ErrInvalidValue)
 		}
 		return v, nil
 	case Hostname:
 		v := in.hostForm(value)
-		if len(v) > maxHostname || !hostname(v) {
+		if !syntax.HostName(v) {
 			return "", fmt.Errorf("%w: must be a host name of DNS labels joined by dots", ErrInvalidValue)
 		}
 		return v, nil
 	case PathSegment:
-		if len(value) > maxSegment || value == "." || value == ".." || !unreserved(value) {
+		if !pathSegment(value) {
 			return "", fmt.Errorf("%w: must be one path segment of letters, digits and - . _ ~ (at most 255)", ErrInvalidValue)
 		}
 		return value, nil
@@ -189,7 +181,7 @@ func (in *Input) normalize(value string) (string, error) {
 		}
 		return "", fmt.Errorf("%w: must be one of %s", ErrInvalidValue, strings.Join(in.Values, ", "))
 	case Text:
-		if len(value) > maxText || !validText(value) {
+		if len(value) > maxText || !syntax.Text(value) {
 			return "", fmt.Errorf("%w: must be printable text of at most 255 octets", ErrInvalidValue)
 		}
 		return value, nil
@@ -222,58 +214,10 @@ func lowerASCII(s string) string {
 	return s
 }
 
-// dnsLabel reports whether s is one lowercase LDH label of RFC 1035, not punycode.
-func dnsLabel(s string) bool {
-	if len(s) == 0 || len(s) > maxLabel || s[0] == '-' || s[len(s)-1] == '-' {
-		return false
-	}
-	if len(s) >= 4 && s[2] == '-' && s[3] == '-' && s[:2] == "xn" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
-
-func hostname(s string) bool {
-	for {
-		i := strings.IndexByte(s, '.')
-		if i < 0 {
-			return dnsLabel(s)
-		}
-		if !dnsLabel(s[:i]) {
-			return false
-		}
-		s = s[i+1:]
-	}
-}
-
-func unreserved(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
-			c == '-' || c == '.' || c == '_' || c == '~') {
-			return false
-		}
-	}
-	return true
-}
-
-// validText reports whether s is valid UTF-8 without control characters.
-func validText(s string) bool {
-	if !utf8.ValidString(s) {
-		return false
-	}
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == 0x2028 || r == 0x2029 {
-			return false
-		}
-	}
-	return true
+// pathSegment reports whether s is one path segment of unreserved characters, at most 255
+// octets, and not a dot segment that a server would resolve against its neighbours.
+func pathSegment(s string) bool {
+	return s != "" && len(s) <= maxSegment && s != "." && s != ".." && syntax.UnreservedString(s)
 }
 
 func validName(s string) bool {

@@ -1,31 +1,17 @@
 package metadata
 
 import (
-	"errors"
 	"fmt"
 	"maps"
-	"net"
 	"net/url"
 	"strings"
+
+	"github.com/connectkit/connect/internal/syntax"
 )
 
 // Values maps input names to values, as a request gives them or as a provider's Resolve returns
 // them in canonical form.
 type Values map[string]string
-
-// ValueError reports a value that failed its input's rule. It names the input, never the
-// value.
-type ValueError struct {
-	Input string // the input's name
-	Err   error  // ErrMissing or an error matching ErrInvalidValue
-}
-
-func (e *ValueError) Error() string { return "metadata: " + e.Input + ": " + trimPrefix(e.Err.Error()) }
-
-// Unwrap returns the cause.
-func (e *ValueError) Unwrap() error { return e.Err }
-
-func trimPrefix(s string) string { return strings.TrimPrefix(s, "metadata: ") }
 
 // Template is a provider URL with {{name}} placeholders, such as
 // https://{{workspace}}.zendesk.com/oauth/authorizations/new. Make one with [ParseTemplate].
@@ -54,6 +40,31 @@ type part struct {
 // allowed.
 func ParseTemplate(s string, inputs []Input, hosts Hosts) (*Template, error) {
 	t := &Template{raw: s}
+	if err := t.parsePlaceholders(inputs); err != nil {
+		return nil, err
+	}
+	sample := t.sampleValues()
+	host, err := t.checkShape(sample)
+	if err != nil {
+		return nil, err
+	}
+	hostHasPlaceholder, err := t.checkPlacement()
+	if err != nil {
+		return nil, err
+	}
+	if err := t.setHosts(hosts, host, hostHasPlaceholder); err != nil {
+		return nil, err
+	}
+	if err := t.checkEnums(sample); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// parsePlaceholders splits the template into literals and placeholders, each of a declared
+// input that may stand in a URL.
+func (t *Template) parsePlaceholders(inputs []Input) error {
+	s := t.raw
 	// The template keeps compiled copies of its inputs, so that it never depends on the
 	// caller having called Compile (an uncompiled input would skip its pattern).
 	compiled := map[string]*Input{}
@@ -61,7 +72,7 @@ func ParseTemplate(s string, inputs []Input, hosts Hosts) (*Template, error) {
 	for rest != "" {
 		i := strings.Index(rest, "{{")
 		if j := strings.Index(rest, "}}"); j >= 0 && (i < 0 || j < i) {
-			return nil, fmt.Errorf("metadata: template %q: unmatched }}", s)
+			return fmt.Errorf("metadata: template %q: unmatched }}", s)
 		}
 		if i < 0 {
 			t.parts = append(t.parts, part{lit: rest})
@@ -73,7 +84,7 @@ func ParseTemplate(s string, inputs []Input, hosts Hosts) (*Template, error) {
 		rest = rest[i+2:]
 		j := strings.Index(rest, "}}")
 		if j < 0 {
-			return nil, fmt.Errorf("metadata: template %q: unmatched {{", s)
+			return fmt.Errorf("metadata: template %q: unmatched {{", s)
 		}
 		name := rest[:j]
 		rest = rest[j+2:]
@@ -81,50 +92,63 @@ func ParseTemplate(s string, inputs []Input, hosts Hosts) (*Template, error) {
 		if in == nil {
 			decl := findInput(inputs, name)
 			if decl == nil {
-				return nil, fmt.Errorf("metadata: template %q: placeholder {{%s}} is not a declared input", s, name)
+				return fmt.Errorf("metadata: template %q: placeholder {{%s}} is not a declared input", s, name)
 			}
 			c := *decl
 			if err := c.Compile(); err != nil {
-				return nil, err
+				return err
 			}
 			in = &c
 			compiled[name] = in
 		}
 		if !in.InURL() {
-			return nil, fmt.Errorf("metadata: template %q: input %s of kind %s may not stand in a URL", s, name, in.Kind)
+			return fmt.Errorf("metadata: template %q: input %s of kind %s may not stand in a URL", s, name, in.Kind)
 		}
 		t.parts = append(t.parts, part{input: in})
 		t.names = append(t.names, name)
 	}
+	return nil
+}
 
-	// Render with each input's sample to learn the URL's shape.
+// sampleValues returns a value for each placeholder that passes its input's rule.
+func (t *Template) sampleValues() Values {
 	sample := make(Values, len(t.names))
 	for _, p := range t.parts {
 		if p.input != nil {
 			sample[p.input.Name] = p.input.sample()
 		}
 	}
+	return sample
+}
+
+// checkShape renders the template with sample values to learn and check the URL's shape: its
+// scheme, port, query and number of path segments, which no value may change. It returns the
+// sample URL's host.
+func (t *Template) checkShape(sample Values) (string, error) {
+	s := t.raw
 	rendered := t.join(sample)
 	u, err := url.Parse(rendered)
 	if err != nil {
-		return nil, fmt.Errorf("metadata: template %q does not parse: %w", s, err)
-	}
-	if err := CheckURL(u); err != nil {
-		return nil, fmt.Errorf("metadata: template %q: %w", s, err)
+		return "", fmt.Errorf("metadata: template %q does not parse: %w", s, err)
 	}
 	if _, err := ParseEndpoint(rendered); err != nil {
-		return nil, fmt.Errorf("metadata: template %q: %w", s, err)
+		return "", fmt.Errorf("metadata: template %q: %w", s, err)
 	}
 	t.slashes = strings.Count(u.EscapedPath(), "/")
 	if u.RawQuery != "" && strings.Contains(u.RawQuery, "{{") {
-		return nil, fmt.Errorf("metadata: template %q: placeholders may not stand in the query", s)
+		return "", fmt.Errorf("metadata: template %q: placeholders may not stand in the query", s)
 	}
 	if dotSegment(u.Path) {
-		return nil, fmt.Errorf("metadata: template %q: path has a . or .. segment", s)
+		return "", fmt.Errorf("metadata: template %q: path has a . or .. segment", s)
 	}
 	t.scheme, t.port, t.query = u.Scheme, u.Port(), u.RawQuery
+	return u.Hostname(), nil
+}
 
-	// Placeholders may stand in the host or the path only.
+// checkPlacement checks that placeholders stand in the host or the path only, each with an
+// input whose values fit there, and reports whether the host has one.
+func (t *Template) checkPlacement() (hostHasPlaceholder bool, err error) {
+	s := t.raw
 	authority := strings.Index(s, "://") + 3
 	pathStart := authority + strings.IndexAny(s[authority:], "/?")
 	if pathStart < authority {
@@ -134,7 +158,6 @@ func ParseTemplate(s string, inputs []Input, hosts Hosts) (*Template, error) {
 	if queryStart < 0 {
 		queryStart = len(s)
 	}
-	hostHasPlaceholder := false
 	off := 0
 	for _, p := range t.parts {
 		if p.input == nil {
@@ -143,36 +166,46 @@ func ParseTemplate(s string, inputs []Input, hosts Hosts) (*Template, error) {
 		}
 		switch {
 		case off < authority:
-			return nil, fmt.Errorf("metadata: template %q: placeholders may stand only in the host or the path", s)
+			return false, fmt.Errorf("metadata: template %q: placeholders may stand only in the host or the path", s)
 		case off >= queryStart:
-			return nil, fmt.Errorf("metadata: template %q: placeholders may not stand in the query", s)
+			return false, fmt.Errorf("metadata: template %q: placeholders may not stand in the query", s)
 		case off < pathStart:
 			hostHasPlaceholder = true
 			if err := p.input.fitsHost(); err != nil {
-				return nil, fmt.Errorf("metadata: template %q: %w", s, err)
+				return false, fmt.Errorf("metadata: template %q: %w", s, err)
 			}
 		default:
 			if err := p.input.fitsPath(); err != nil {
-				return nil, fmt.Errorf("metadata: template %q: %w", s, err)
+				return false, fmt.Errorf("metadata: template %q: %w", s, err)
 			}
 		}
 		off += 4 + len(p.input.Name)
 	}
+	return hostHasPlaceholder, nil
+}
 
+// setHosts checks the allowed hosts and keeps them; a template whose host has no placeholder
+// may leave them out, and its own host is then the only one allowed.
+func (t *Template) setHosts(hosts Hosts, host string, hostHasPlaceholder bool) error {
 	if len(hosts) == 0 {
 		if hostHasPlaceholder {
-			return nil, fmt.Errorf("metadata: template %q has a placeholder in its host but no allowed hosts", s)
+			return fmt.Errorf("metadata: template %q has a placeholder in its host but no allowed hosts", t.raw)
 		}
-		hosts = Hosts{u.Hostname()}
+		hosts = Hosts{host}
 	}
 	if err := hosts.Check(); err != nil {
-		return nil, err
+		return err
 	}
-	if !hosts.Match(u.Hostname()) {
-		return nil, fmt.Errorf("metadata: template %q: host %s is not among the allowed hosts", s, u.Hostname())
+	if !hosts.Match(host) {
+		return fmt.Errorf("metadata: template %q: host %s is not among the allowed hosts", t.raw, host)
 	}
 	t.hosts = hosts
-	// Every value of an enum input is known: each must render to an allowed host.
+	return nil
+}
+
+// checkEnums renders every value of every enum input, all of them known in advance: each must
+// render to an allowed host.
+func (t *Template) checkEnums(sample Values) error {
 	for _, p := range t.parts {
 		if p.input == nil || p.input.Kind != Enum {
 			continue
@@ -182,11 +215,11 @@ func ParseTemplate(s string, inputs []Input, hosts Hosts) (*Template, error) {
 			maps.Copy(values, sample)
 			values[p.input.Name] = v
 			if _, err := t.Render(values); err != nil {
-				return nil, fmt.Errorf("metadata: template %q: enum value %q of input %s: %w", s, v, p.input.Name, err)
+				return fmt.Errorf("metadata: template %q: enum value %q of input %s: %w", t.raw, v, p.input.Name, err)
 			}
 		}
 	}
-	return t, nil
+	return nil
 }
 
 func findInput(inputs []Input, name string) *Input {
@@ -216,7 +249,7 @@ func (in *Input) fitsHost() error {
 		return nil
 	case Enum:
 		for _, v := range in.Values {
-			if !hostname(v) {
+			if !syntax.HostName(v) {
 				return fmt.Errorf("input %s: enum value %q may not stand in a host", in.Name, v)
 			}
 		}
@@ -229,7 +262,7 @@ func (in *Input) fitsHost() error {
 func (in *Input) fitsPath() error {
 	if in.Kind == Enum {
 		for _, v := range in.Values {
-			if !unreserved(v) || v == "." || v == ".." {
+			if !pathSegment(v) {
 				return fmt.Errorf("input %s: enum value %q may not stand in a path", in.Name, v)
 			}
 		}
@@ -292,9 +325,6 @@ func (t *Template) Render(values Values) (string, error) {
 	}
 	return s, nil
 }
-
-// ErrNoMatch is matched by the error of [Template.Match] for a URL the template cannot render.
-var ErrNoMatch = errors.New("metadata: the URL is not one the template renders")
 
 // Match is Render in reverse: it reads the values of the placeholders from rawURL, a URL the
 // template rendered, checks each against its input's rule, and returns them when rendering
@@ -373,26 +403,12 @@ func (t *Template) join(values Values) string {
 	return b.String()
 }
 
-// CheckURL checks an endpoint URL: absolute, https (plain http only on a loopback address
-// such as 127.0.0.1 or [::1]), a host, no user info and no fragment.
+// CheckURL checks an endpoint URL net/url has parsed by the rules of [ParseEndpoint]: https
+// (plain http only on a loopback address, 127.0.0.0/8 or [::1]), a host name of lowercase LDH
+// labels or a loopback address, a valid port, no user info and no fragment.
 func CheckURL(u *url.URL) error {
-	switch {
-	case u.Scheme != "https" && u.Scheme != "http":
-		return errors.New("metadata: URL must be absolute https")
-	case u.Opaque != "" || u.Host == "" || u.Hostname() == "":
-		return errors.New("metadata: URL must have a host")
-	case u.Scheme == "http" && !IsLoopback(u.Hostname()):
-		return errors.New("metadata: URL must be https (plain http only on loopback)")
-	case u.User != nil:
-		return errors.New("metadata: URL must not carry user info")
-	case u.Fragment != "":
-		return errors.New("metadata: URL must not carry a fragment")
+	if err := syntax.CheckURL(u); err != nil {
+		return fmt.Errorf("metadata: %w", err)
 	}
 	return nil
-}
-
-// IsLoopback reports whether host is a loopback IP address (127.0.0.0/8 or ::1).
-func IsLoopback(host string) bool {
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
