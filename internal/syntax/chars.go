@@ -41,6 +41,13 @@ func Unreserved(c byte) bool { return table[c]&unreserved != 0 }
 // UnreservedString reports whether s has only unreserved characters (see [Unreserved]).
 func UnreservedString(s string) bool { return all(s, unreserved) }
 
+// MaxParamName is the longest name [ParamName] accepts.
+const MaxParamName = 64
+
+// ParamName reports whether s is a plain query parameter name: 1 to 64 unreserved characters,
+// which stand in a URL as they are.
+func ParamName(s string) bool { return s != "" && len(s) <= MaxParamName && all(s, unreserved) }
+
 // IsHex reports whether c is a hexadecimal digit, in either case.
 func IsHex(c byte) bool { return table[c]&hex != 0 }
 
