@@ -1,15 +1,11 @@
 package providers
 
 import (
-	"errors"
 	"maps"
 	"slices"
 
 	"github.com/connectkit/connect/metadata"
 )
-
-// ErrUnknownInput is matched by the error for a value the provider does not take.
-var ErrUnknownInput = errors.New("providers: not an input of this provider")
 
 // Resolve checks values against the provider's inputs and returns them in canonical form,
 // with the defaults of absent optional inputs filled in. A required input left empty, a value

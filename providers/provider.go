@@ -14,6 +14,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/connectkit/connect/internal/syntax"
 	"github.com/connectkit/connect/metadata"
 )
 
@@ -271,6 +272,19 @@ func (p *Provider) Prepare() error {
 }
 
 func (p *Provider) prepare() error {
+	for _, step := range []func() error{
+		p.checkNames, p.compileInputs, p.parseEndpoints, p.checkScopes, p.checkRefresh,
+		p.checkPrompt, p.checkParams, p.checkTokenMetadata, p.checkAuthKinds,
+	} {
+		if err := step(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkNames checks the provider's name, category and documentation link.
+func (p *Provider) checkNames() error {
 	if !providerName.MatchString(p.Name) {
 		return fmt.Errorf("name must match %s", providerName)
 	}
@@ -278,10 +292,15 @@ func (p *Provider) prepare() error {
 		return fmt.Errorf("category %q is unknown", p.Category)
 	}
 	if p.Docs != "" {
-		if u, err := url.Parse(p.Docs); err != nil || u.Scheme != "https" || u.Host == "" {
+		if u, err := url.Parse(p.Docs); err != nil || u.Scheme != "https" || !syntax.HostName(u.Hostname()) {
 			return fmt.Errorf("docs %q must be an https URL", p.Docs)
 		}
 	}
+	return nil
+}
+
+// compileInputs compiles each metadata input and refuses a name declared twice.
+func (p *Provider) compileInputs() error {
 	seen := map[string]bool{}
 	for i := range p.Inputs {
 		in := &p.Inputs[i]
@@ -293,7 +312,12 @@ func (p *Provider) prepare() error {
 		}
 		seen[in.Name] = true
 	}
-	var err error
+	return nil
+}
+
+// parseEndpoints parses the URL templates, which need each other as the grant kinds say, and
+// checks the issuer.
+func (p *Provider) parseEndpoints() error {
 	if p.AuthURL == "" && p.TokenURL != "" && !slices.Contains(p.AuthKinds, OAuth2ClientCredentials) &&
 		!slices.Contains(p.AuthKinds, OAuth2PasswordCredentials) {
 		return fmt.Errorf("tokenURL without authURL needs a client or password credentials kind")
@@ -316,6 +340,7 @@ func (p *Provider) prepare() error {
 		if t.src == "" {
 			continue
 		}
+		var err error
 		if *t.dst, err = metadata.ParseTemplate(t.src, p.Inputs, p.Hosts); err != nil {
 			return fmt.Errorf("%s: %w", t.name, err)
 		}
@@ -336,11 +361,15 @@ func (p *Provider) prepare() error {
 	}
 	if p.Issuer != "" {
 		u, err := url.Parse(p.Issuer)
-		if err != nil || metadata.CheckURL(u) != nil || u.RawQuery != "" {
+		if err != nil || syntax.CheckURL(u) != nil || u.RawQuery != "" {
 			return fmt.Errorf("issuer %q must be an https URL without query or fragment", p.Issuer)
 		}
 	}
+	return nil
+}
 
+// checkScopes checks the scope separator, the default scopes and the PKCE rule.
+func (p *Provider) checkScopes() error {
 	switch p.ScopeSeparator {
 	case "", " ", ",", "+":
 	default:
@@ -356,6 +385,11 @@ func (p *Provider) prepare() error {
 	default:
 		return fmt.Errorf("pkce %q must be supported, required or unsupported (S256 is the only method)", p.PKCE)
 	}
+	return nil
+}
+
+// checkRefresh checks how the provider grants refresh tokens.
+func (p *Provider) checkRefresh() error {
 	switch p.Refresh.By {
 	case "", RefreshByOfflineAccess, RefreshByDefault, RefreshByNone, RefreshByApproval:
 		if p.Refresh.Scope != "" || p.Refresh.Param != "" || p.Refresh.Value != "" {
@@ -371,7 +405,7 @@ func (p *Provider) prepare() error {
 			return fmt.Errorf("refresh by param needs param and value")
 		}
 		// The same rule as for authParams: " state" or "state\x00" must not slip past Reserved.
-		if !paramName(p.Refresh.Param) || !printable(p.Refresh.Value) || len(p.Refresh.Value) > 1024 {
+		if !fixedParam(p.Refresh.Param, p.Refresh.Value) {
 			return fmt.Errorf("refresh param must be a plain parameter with printable value")
 		}
 		if Reserved(p.Refresh.Param) {
@@ -380,18 +414,29 @@ func (p *Provider) prepare() error {
 	default:
 		return fmt.Errorf("refresh by %q is unknown", p.Refresh.By)
 	}
+	return nil
+}
+
+// checkPrompt checks the default prompt.
+func (p *Provider) checkPrompt() error {
 	if p.Prompt != "" && p.NoPrompt {
 		return fmt.Errorf("prompt and noPrompt exclude each other")
 	}
 	if p.Prompt != "" && !promptValue(p.Prompt) {
 		return fmt.Errorf("prompt %q must be space-separated lowercase tokens", p.Prompt)
 	}
+	return nil
+}
+
+// checkParams checks the fixed authorize and token parameters, none of them reserved, and
+// encodes the authorize parameters once.
+func (p *Provider) checkParams() error {
 	q := url.Values{}
 	for k, v := range p.AuthParams {
 		if Reserved(k) {
 			return fmt.Errorf("authParams: %s is reserved", k)
 		}
-		if !paramName(k) || !printable(v) || len(v) > 1024 {
+		if !fixedParam(k, v) {
 			return fmt.Errorf("authParams: %s must be a plain parameter with printable value", k)
 		}
 		for k2 := range p.AuthParams {
@@ -409,7 +454,7 @@ func (p *Provider) prepare() error {
 		if ReservedTokenParam(k) {
 			return fmt.Errorf("tokenParams: %s is a parameter of the token request itself", k)
 		}
-		if !paramName(k) || !printable(v) || len(v) > 1024 {
+		if !fixedParam(k, v) {
 			return fmt.Errorf("tokenParams: %s must be a plain parameter with printable value", k)
 		}
 	}
@@ -418,14 +463,24 @@ func (p *Provider) prepare() error {
 	default:
 		return fmt.Errorf("tokenAuth %q must be basic or params", p.TokenAuth)
 	}
+	return nil
+}
+
+// checkTokenMetadata checks the values read from the token response.
+func (p *Provider) checkTokenMetadata() error {
 	for _, f := range p.TokenMetadata {
-		if f.Field == "" || !paramName(f.Field) || f.Name == "" || !paramName(f.Name) {
+		if !syntax.ParamName(f.Field) || !syntax.ParamName(f.Name) {
 			return fmt.Errorf("tokenMetadata: field and name must be plain names")
 		}
 		if f.Input != "" && p.input(f.Input) == nil {
 			return fmt.Errorf("tokenMetadata %s: input %s is not declared", f.Name, f.Input)
 		}
 	}
+	return nil
+}
+
+// checkAuthKinds checks the credential kinds, each with the endpoints or fields it needs.
+func (p *Provider) checkAuthKinds() error {
 	for _, k := range p.AuthKinds {
 		switch k {
 		case OAuth2AuthorizationCode:
@@ -445,6 +500,14 @@ func (p *Provider) prepare() error {
 			return fmt.Errorf("auth kind %q is unknown", k)
 		}
 	}
+	if p.AuthURL == "" && len(p.AuthKinds) == 0 {
+		return fmt.Errorf("a provider needs authURL or auth kinds")
+	}
+	return p.checkCustomAuth()
+}
+
+// checkCustomAuth checks the fields of the customAuth credential kind.
+func (p *Provider) checkCustomAuth() error {
 	if len(p.CustomAuth) > 0 && !slices.Contains(p.AuthKinds, CustomAuth) {
 		return fmt.Errorf("customAuth fields need the customAuth auth kind")
 	}
@@ -465,9 +528,6 @@ func (p *Provider) prepare() error {
 				return fmt.Errorf("customAuth field %s declared twice", f.Name)
 			}
 		}
-	}
-	if p.AuthURL == "" && len(p.AuthKinds) == 0 {
-		return fmt.Errorf("a provider needs authURL or auth kinds")
 	}
 	return nil
 }
@@ -492,18 +552,7 @@ func (p *Provider) scopeSeparator() string {
 
 // ScopeToken reports whether s is a scope token of RFC 6749 §3.3: one or more of
 // %x21 / %x23-5B / %x5D-7E, so no space, double quote or backslash.
-func ScopeToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
-			return false
-		}
-	}
-	return true
-}
+func ScopeToken(s string) bool { return syntax.ScopeToken(s) }
 
 func promptValue(s string) bool {
 	for _, v := range strings.Split(s, " ") {
@@ -519,25 +568,8 @@ func promptValue(s string) bool {
 	return true
 }
 
-// paramName reports whether s is a plain parameter name: 1 to 64 of A-Z a-z 0-9 - . _ ~.
-func paramName(s string) bool {
-	if s == "" || len(s) > 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~') {
-			return false
-		}
-	}
-	return true
-}
-
-func printable(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == 0x7f {
-			return false
-		}
-	}
-	return true
+// fixedParam reports whether a fixed parameter is a plain name with a value of at most 1024
+// octets of text: no control character may reach the URL or the token request.
+func fixedParam(name, value string) bool {
+	return syntax.ParamName(name) && len(value) <= 1024 && syntax.Text(value)
 }

@@ -350,6 +350,15 @@ func TestPrepareErrors(t *testing.T) {
 		{name: "issuer with fragment", modify: func(p *providers.Provider) { p.Issuer = "https://auth.example.com#x" }},
 		{name: "issuer with user info", modify: func(p *providers.Provider) { p.Issuer = "https://u@auth.example.com" }},
 		{name: "issuer does not parse", modify: func(p *providers.Provider) { p.Issuer = "https://auth.example.com/%zz" }},
+		// The host rule every package shares: lowercase LDH labels, no punycode label, and of
+		// the IP literals only loopback addresses.
+		{name: "issuer punycode host", modify: func(p *providers.Provider) { p.Issuer = "https://xn--80ak6aa92e.com" }},
+		{name: "issuer uppercase host", modify: func(p *providers.Provider) { p.Issuer = "https://Auth.example.com" }},
+		{name: "issuer IP host", modify: func(p *providers.Provider) { p.Issuer = "https://10.0.0.1" }},
+		{name: "issuer long IPv6 loopback", modify: func(p *providers.Provider) { p.Issuer = "http://[0:0:0:0:0:0:0:1]" }},
+		{name: "docs punycode host", modify: func(p *providers.Provider) { p.Docs = "https://xn--80ak6aa92e.com/docs" }},
+		{name: "authURL punycode host", modify: func(p *providers.Provider) { p.AuthURL = "https://xn--80ak6aa92e.com/authorize" }},
+		{name: "tokenURL uppercase host", modify: func(p *providers.Provider) { p.TokenURL = "https://Auth.example.com/token" }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
