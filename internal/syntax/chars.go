@@ -153,6 +153,10 @@ func ErrorCodeChar(c byte) bool { return table[c]&errorCode != 0 }
 // ErrorCode reports whether s is a non-empty error code of [ErrorCodeChar] characters.
 func ErrorCode(s string) bool { return s != "" && all(s, errorCode) }
 
+// ID reports whether s is a non-empty identifier of the [ErrorCodeChar] class (letters,
+// digits, "_", "-" and "."), as key ids are.
+func ID(s string) bool { return ErrorCode(s) }
+
 // Base64URL reports whether s is non-empty and has only characters of the base64url alphabet
 // (A-Z a-z 0-9 - _), without padding.
 func Base64URL(s string) bool { return s != "" && all(s, base64URL) }
