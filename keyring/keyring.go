@@ -35,6 +35,8 @@ import (
 	"io"
 	"maps"
 	"slices"
+
+	"github.com/connectkit/connect/internal/syntax"
 )
 
 const (
@@ -232,10 +234,8 @@ func parse(sealed []byte) ([]byte, error) {
 		return nil, fmt.Errorf("%w: value too short", ErrDecrypt)
 	}
 	id := sealed[2 : 2+n]
-	for _, c := range id {
-		if !idChar(c) {
-			return nil, fmt.Errorf("%w: malformed key id", ErrDecrypt)
-		}
+	if !validID(string(id)) {
+		return nil, fmt.Errorf("%w: malformed key id", ErrDecrypt)
 	}
 	return id, nil
 }
@@ -252,20 +252,4 @@ func additionalData(header, aad []byte) []byte {
 }
 
 // validID reports whether id is 1-32 characters of [A-Za-z0-9._-].
-func validID(id string) bool {
-	if len(id) < 1 || len(id) > maxIDLen {
-		return false
-	}
-	for i := range len(id) {
-		if !idChar(id[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-// idChar reports whether c may appear in a key id.
-func idChar(c byte) bool {
-	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
-		c == '.' || c == '_' || c == '-'
-}
+func validID(id string) bool { return len(id) <= maxIDLen && syntax.ID(id) }

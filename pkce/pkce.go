@@ -13,9 +13,10 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"io"
+
+	"github.com/connectkit/connect/internal/syntax"
 )
 
 // Method is the code_challenge_method that goes with [Challenge]. S256 is the
@@ -33,10 +34,6 @@ const (
 	minVerifierLen = 43
 	maxVerifierLen = 128
 )
-
-// ErrInvalidVerifier is matched, with [errors.Is], by every error
-// [CheckVerifier] returns.
-var ErrInvalidVerifier = errors.New("pkce: invalid code verifier")
 
 // NewVerifier returns a fresh code verifier: 32 bytes from crypto/rand,
 // base64url-encoded without padding, so 43 characters of [A-Za-z0-9_-].
@@ -91,20 +88,11 @@ func CheckVerifier(v string) error {
 		return fmt.Errorf("%w: length %d, want %d to %d", ErrInvalidVerifier, len(v), minVerifierLen, maxVerifierLen)
 	}
 	for i := 0; i < len(v); i++ {
-		if !unreserved(v[i]) {
+		if !syntax.Unreserved(v[i]) {
 			return fmt.Errorf("%w: byte at index %d is not in [A-Za-z0-9-._~]", ErrInvalidVerifier, i)
 		}
 	}
 	return nil
-}
-
-// unreserved reports whether c is an RFC 3986 unreserved character.
-func unreserved(c byte) bool {
-	switch {
-	case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', '0' <= c && c <= '9':
-		return true
-	}
-	return c == '-' || c == '.' || c == '_' || c == '~'
 }
 
 // encode returns b base64url-encoded without padding, allocating only the
