@@ -3,6 +3,8 @@ package connect
 import (
 	"fmt"
 	"log/slog"
+
+	"github.com/connectkit/connect/internal/safefmt"
 )
 
 // Secret is a string that must not be shown: an API key, a password, a client secret or a
@@ -27,14 +29,9 @@ func (s Secret) String() string {
 // GoString is like String, for the %#v verb.
 func (s Secret) GoString() string { return `"` + s.String() + `"` }
 
-// Format writes the redacted form for every verb.
-func (s Secret) Format(f fmt.State, verb rune) {
-	if verb == 'v' && f.Flag('#') {
-		_, _ = f.Write([]byte(s.GoString()))
-		return
-	}
-	_, _ = f.Write([]byte(s.String()))
-}
+// Format writes the redacted form for every verb and flag: quoted for %q and %#v, padded to
+// a width, and never as hex or digits of the secret.
+func (s Secret) Format(f fmt.State, verb rune) { safefmt.Format(f, verb, s, s.String()) }
 
 // LogValue is the redacted form for log/slog.
 func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }

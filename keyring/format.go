@@ -2,9 +2,10 @@ package keyring
 
 import (
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
+
+	"github.com/connectkit/connect/internal/safefmt"
 )
 
 // String returns the primary key id and the ids of all keys, for logs and
@@ -35,13 +36,11 @@ func (k Keyring) GoString() string {
 // key ids: %#v prints [Keyring.GoString], %q the quoted [Keyring.String],
 // and every other verb [Keyring.String]. Without it, verbs such as %x would
 // reach the keyring's fields.
-func (k Keyring) Format(f fmt.State, verb rune) {
-	switch {
-	case verb == 'v' && f.Flag('#'):
-		_, _ = io.WriteString(f, k.GoString())
-	case verb == 'q':
-		_, _ = io.WriteString(f, strconv.Quote(k.String()))
-	default:
-		_, _ = io.WriteString(f, k.String())
-	}
-}
+func (k Keyring) Format(f fmt.State, verb rune) { safefmt.Format(f, verb, k, printed{&k}) }
+
+// printed is a keyring as it prints: its String and GoString, which show only key
+// ids.
+type printed struct{ k *Keyring }
+
+func (i printed) String() string   { return i.k.String() }
+func (i printed) GoString() string { return i.k.GoString() }

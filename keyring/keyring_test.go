@@ -58,7 +58,7 @@ func seal(t testing.TB, k *keyring.Keyring, plaintext, aad string) []byte {
 	return sealed
 }
 
-// rowAAD is the aad SECURITY.md item 33 asks for: key id, tenant, owner,
+// rowAAD is the aad docs/security.md, I1 asks for: key id, tenant, owner,
 // provider, connection id and field. (The key id is bound by the format
 // itself as well.)
 func rowAAD(conn, field string) []byte {
@@ -596,10 +596,13 @@ func TestPrintingShowsNoKeyBytes(t *testing.T) {
 		"holder %+v": fmt.Sprintf("%+v", holder{k, k, *k}),
 		"holder %#v": fmt.Sprintf("%#v", holder{k, k, *k}),
 	}
-	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d", "%10.3v", "%-+#v"} {
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "% x", "%d", "%10.3v", "%-+#v", "%40s", "%-40v", "%e", "%t"} {
 		outputs["pointer "+verb] = fmt.Sprintf(verb, k)
 		outputs["value "+verb] = fmt.Sprintf(verb, *k)
+		outputs["slice "+verb] = fmt.Sprintf(verb, []any{k, *k})
 	}
+	outputs["Sprint"] = fmt.Sprint(k, *k)
+	outputs["Sprintln"] = fmt.Sprintln(k, *k)
 	for name, out := range outputs {
 		if !strings.Contains(name, "JSON") && !strings.Contains(out, "k2") {
 			t.Errorf("%s output %q does not name the primary key id", name, out)
@@ -611,11 +614,14 @@ func TestPrintingShowsNoKeyBytes(t *testing.T) {
 
 	// The readable verbs do show the ids.
 	wants := map[string]string{
-		"%v":  "keyring{primary=k2 ids=[k1 k2]}",
-		"%+v": "keyring{primary=k2 ids=[k1 k2]}",
-		"%s":  "keyring{primary=k2 ids=[k1 k2]}",
-		"%q":  `"keyring{primary=k2 ids=[k1 k2]}"`,
-		"%#v": `keyring.Keyring{primary: "k2", ids: []string{"k1", "k2"}}`,
+		"%v":    "keyring{primary=k2 ids=[k1 k2]}",
+		"%+v":   "keyring{primary=k2 ids=[k1 k2]}",
+		"%s":    "keyring{primary=k2 ids=[k1 k2]}",
+		"%q":    `"keyring{primary=k2 ids=[k1 k2]}"`,
+		"%#v":   `keyring.Keyring{primary: "k2", ids: []string{"k1", "k2"}}`,
+		"%34v":  `   keyring{primary=k2 ids=[k1 k2]}`,
+		"%-34s": `keyring{primary=k2 ids=[k1 k2]}   `,
+		"%x":    "keyring{primary=k2 ids=[k1 k2]}",
 	}
 	for verb, want := range wants {
 		if got := fmt.Sprintf(verb, k); got != want {
