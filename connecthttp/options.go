@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/connectkit/connect/internal/syntax"
 )
 
 // DefaultMaxBodyBytes is the cap on a request body when [WithMaxBodyBytes] is not given.
@@ -183,30 +185,14 @@ func checkReturnURL(s string) error {
 	return checkPathQuery(u)
 }
 
-// checkAbsolute checks the scheme, user info and host of an absolute URL.
+// checkAbsolute checks the scheme, user info, host and port of an absolute URL by the rules
+// every package of connect shares: https, or http on 127.0.0.1 or [::1]; a host of
+// lowercase LDH labels, none of them punycode, or a loopback address.
 func checkAbsolute(u *url.URL) error {
-	switch {
-	case u.Opaque != "" || u.Host == "":
+	if u.Opaque != "" || u.Host == "" {
 		return errors.New("must be an absolute URL with a host, or a path starting with /")
-	case u.User != nil:
-		return errors.New("must not have user info")
-	case u.Scheme == "https":
-	case u.Scheme == "http" && (u.Hostname() == "127.0.0.1" || u.Hostname() == "::1"):
-	case u.Scheme == "http":
-		return errors.New("plain http is allowed only on 127.0.0.1 and [::1]")
-	default:
-		return errors.New("must be https")
 	}
-	host := u.Hostname()
-	if host != "::1" && !hostName(host) {
-		return errors.New("the host must be lowercase letters, digits, dots and hyphens")
-	}
-	if p := u.Port(); p != "" || strings.HasSuffix(u.Host, ":") {
-		if !port(p) {
-			return errors.New("the port must be a number from 1 to 65535")
-		}
-	}
-	return nil
+	return syntax.CheckURL(u)
 }
 
 // checkPathQuery checks the path, query and fragment of a parsed return URL.
@@ -258,44 +244,4 @@ func checkOrigin(s string) error {
 }
 
 // safeChars reports whether s is printable ASCII without spaces and backslashes.
-func safeChars(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c <= ' ' || c >= 0x7f || c == '\\' {
-			return false
-		}
-	}
-	return true
-}
-
-// hostName reports whether s is a lowercase DNS name (or an IPv4 address).
-func hostName(s string) bool {
-	if s == "" || len(s) > 253 {
-		return false
-	}
-	for label := range strings.SplitSeq(s, ".") {
-		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
-			return false
-		}
-		for i := 0; i < len(label); i++ {
-			if c := label[i]; !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-// port reports whether s is a port number from 1 to 65535 without leading zeros.
-func port(s string) bool {
-	if s == "" || len(s) > 5 || s[0] == '0' {
-		return false
-	}
-	n := 0
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-		n = n*10 + int(s[i]-'0')
-	}
-	return n <= 65535
-}
+func safeChars(s string) bool { return syntax.Visible(s, false) && !strings.Contains(s, "\\") }
