@@ -8,13 +8,13 @@ import (
 	"testing"
 )
 
-// BenchmarkOAuthConnect serves seed 000's request in process: authentication, decoding,
+// BenchmarkOAuthConnect serves Ampersand's oauth-connect request in process: authentication, decoding,
 // validation, a state token and PKCE verifier, the memory state store and the answer.
 func BenchmarkOAuthConnect(b *testing.B) {
 	f := newFixture(b)
 	b.ReportAllocs()
 	for b.Loop() {
-		r := httptest.NewRequest(http.MethodPost, "/v1/oauth-connect", strings.NewReader(seed000Body))
+		r := httptest.NewRequest(http.MethodPost, "/v1/oauth-connect", strings.NewReader(ampersandConnectBody))
 		r.Header.Set("Content-Type", "application/json")
 		r.Header.Set("X-Api-Key", myKey)
 		rec := httptest.NewRecorder()
@@ -37,7 +37,7 @@ func BenchmarkConstantURL(b *testing.B) {
 	})
 	b.ReportAllocs()
 	for b.Loop() {
-		r := httptest.NewRequest(http.MethodPost, "/v1/oauth-connect", strings.NewReader(seed000Body))
+		r := httptest.NewRequest(http.MethodPost, "/v1/oauth-connect", strings.NewReader(ampersandConnectBody))
 		r.Header.Set("Content-Type", "application/json")
 		r.Header.Set("X-Api-Key", myKey)
 		rec := httptest.NewRecorder()

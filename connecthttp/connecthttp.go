@@ -1,17 +1,17 @@
-// Package connecthttp serves a [connect.Connector] over HTTP, in the wire formats of the seeds:
-// it is an http.Handler to mount in any mux.
+// Package connecthttp serves a [connect.Connector] over HTTP, in the wire formats of Ampersand and
+// Versori: it is an http.Handler to mount in any mux.
 //
 // Routes:
 //
-//	POST   /v1/oauth-connect                                          seed 000: 200, the authorize URL as a JSON string
-//	POST   /embed/{hub_id}/connector/{connector_id}/oauth2/initialise seed 002: 200, {"url": "..."}
-//	POST   /v1/projects/{projectId}/connections                       seed 001: 201, the connection (new or updated)
+//	POST   /v1/oauth-connect                                          Ampersand: 200, the authorize URL as a JSON string
+//	POST   /embed/{hub_id}/connector/{connector_id}/oauth2/initialise Versori: 200, {"url": "..."}
+//	POST   /v1/projects/{projectId}/connections                       Ampersand: 201, the connection (new or updated)
 //	GET    /v1/projects/{projectId}/connections                       200, a JSON array of connections
 //	GET    /v1/projects/{projectId}/connections/{id}                  200, the connection
 //	DELETE /v1/projects/{projectId}/connections/{id}                  204
 //	GET    /callbacks/v1/oauth                                        the provider's redirect
 //
-// Every route but the callback needs an X-Api-Key header, which the [KeyFunc] of [WithKeys]
+// Every route but the callback needs an X-Api-Key header, which the [KeyFunc] given to [New]
 // maps to the one project it may act for. A flow is never started by a GET: the start routes
 // take only POST, and only an application/json body, so a browser must preflight a cross-site
 // request. Bodies are capped ([WithMaxBodyBytes]) and must be one JSON object without unknown
@@ -48,6 +48,7 @@ package connecthttp
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -72,23 +73,33 @@ type handler struct {
 	ending   ending
 }
 
-// New returns the handler of the routes listed on the package, served by c. It panics, with a
-// message that lists every problem, if c is nil, [WithKeys] is missing, or an option's value is
-// invalid: these are programming errors.
-func New(c *connect.Connector, opts ...Option) http.Handler {
+// New returns the handler of the routes listed on the package, served by c, whose API requests
+// keys authenticates. A nil c or keys, a nil option, or an option with an invalid value is an
+// error that names each problem and the argument or option it comes from.
+func New(c *connect.Connector, keys KeyFunc, opts ...Option) (http.Handler, error) {
 	cfg := config{maxBody: DefaultMaxBodyBytes}
-	for _, o := range opts {
+	var errs []error
+	if c == nil {
+		errs = append(errs, errors.New("the Connector c is nil"))
+	}
+	if keys == nil {
+		errs = append(errs, errors.New("keys is nil: API requests cannot be authenticated without a KeyFunc"))
+	}
+	for i, o := range opts {
+		if o == nil {
+			errs = append(errs, fmt.Errorf("option %d is nil", i))
+			continue
+		}
 		o.apply(&cfg)
 	}
-	err := cfg.check()
-	if c == nil {
-		err = errors.Join(errors.New("the Connector is nil"), err)
+	if err := cfg.check(); err != nil {
+		errs = append(errs, err)
 	}
-	if err != nil {
-		panic("connecthttp: New: " + strings.ReplaceAll(err.Error(), "\n", "; "))
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("connecthttp: New: %s", strings.ReplaceAll(err.Error(), "\n", "; "))
 	}
 	h := &handler{
-		c: c, mux: http.NewServeMux(), keys: cfg.keys, maxBody: cfg.maxBody,
+		c: c, mux: http.NewServeMux(), keys: keys, maxBody: cfg.maxBody,
 		log: cfg.log, now: cfg.now, hubOwner: cfg.hubOwner,
 	}
 	if h.log == nil {
@@ -121,7 +132,7 @@ func New(c *connect.Connector, opts ...Option) http.Handler {
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		writeProblem(w, newProblem(http.StatusNotFound, "not-found", "no such route"))
 	})
-	return h
+	return h, nil
 }
 
 // ServeHTTP implements http.Handler.
@@ -182,7 +193,7 @@ func forbidden(field string) *problem {
 }
 
 // writeJSON writes v as JSON, leaving & < > as they are (they are safe in application/json,
-// and the seeds show URLs with a bare &).
+// and Ampersand's answers show URLs with a bare &).
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
@@ -194,7 +205,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
-// oauthConnect serves POST /v1/oauth-connect (seed 000).
+// oauthConnect serves POST /v1/oauth-connect (Ampersand's oauth-connect request).
 func (h *handler) oauthConnect(w http.ResponseWriter, r *http.Request, project string) {
 	if p := checkJSONType(r); p != nil {
 		writeProblem(w, p)
@@ -220,7 +231,7 @@ func (h *handler) oauthConnect(w http.ResponseWriter, r *http.Request, project s
 	writeJSON(w, http.StatusOK, a.URL)
 }
 
-// initialiseRequest is the body of seed 002.
+// initialiseRequest is the body of Versori's oauth2/initialise request.
 type initialiseRequest struct {
 	AuthorizeURL         string                `json:"authorizeUrl"`
 	ClientID             string                `json:"clientId"`
@@ -236,12 +247,12 @@ type initialiseCredential struct {
 	OrganisationID string `json:"organisationId"`
 }
 
-// initialiseResponse is the answer of seed 002.
+// initialiseResponse is the answer of Versori's oauth2/initialise.
 type initialiseResponse struct {
 	URL string `json:"url"`
 }
 
-// initialiseName maps a field of connect.OAuthConnectRequest to seed 002's name for it; the
+// initialiseName maps a field of connect.OAuthConnectRequest to Versori's name for it; the
 // provider's inputs come from authorizeUrl.
 func initialiseName(field string) string {
 	switch field {
@@ -262,7 +273,7 @@ func initialiseName(field string) string {
 	return field
 }
 
-// initialise serves POST /embed/{hub_id}/connector/{connector_id}/oauth2/initialise (seed 002).
+// initialise serves Versori's POST /embed/{hub_id}/connector/{connector_id}/oauth2/initialise.
 func (h *handler) initialise(w http.ResponseWriter, r *http.Request, project string) {
 	if p := checkJSONType(r); p != nil {
 		writeProblem(w, p)
@@ -334,7 +345,8 @@ func (h *handler) hubProblem(r *http.Request, err error) *problem {
 	return forbidden("hub_id")
 }
 
-// createConnection serves POST /v1/projects/{projectId}/connections (seed 001).
+// createConnection serves POST /v1/projects/{projectId}/connections (Ampersand's
+// ConnectionRequest).
 func (h *handler) createConnection(w http.ResponseWriter, r *http.Request, project string) {
 	if p := checkJSONType(r); p != nil {
 		writeProblem(w, p)

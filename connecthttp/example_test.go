@@ -23,13 +23,20 @@ func Example() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	mux := http.NewServeMux()
-	mux.Handle("/", connecthttp.New(c,
-		connecthttp.WithKeys(connecthttp.StaticKeys(map[string]string{"the-api-key": "my-project"})),
+	keys, err := connecthttp.StaticKeys(map[string]string{"the-api-key": "my-project"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	h, err := connecthttp.New(c, keys,
 		connecthttp.WithRedirects("https://app.example.com/connected", "https://app.example.com/failed"),
-	))
+	)
+	if err != nil {
+		log.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", h)
 
-	// Seed 000's request.
+	// Ampersand's oauth-connect request.
 	r := httptest.NewRequest(http.MethodPost, "/v1/oauth-connect", strings.NewReader(
 		`{"projectId": "my-project", "provider": "salesforce", "groupRef": "group-123", "consumerRef": "user_123456"}`))
 	r.Header.Set("Content-Type", "application/json")

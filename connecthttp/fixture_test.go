@@ -38,8 +38,8 @@ const (
 	openerURL  = "https://app.example.com"
 )
 
-// seed000Body is the --data of seed 000's curl example, byte for byte.
-const seed000Body = `
+// ampersandConnectBody is the --data of Ampersand's oauth-connect curl example, byte for byte.
+const ampersandConnectBody = `
 {
   "projectId": "my-project",
   "provider": "salesforce",
@@ -48,8 +48,8 @@ const seed000Body = `
 }
 `
 
-// seed002Body is a body in the shape of seed 002 for Salesforce.
-const seed002Body = `{
+// versoriInitialiseBody is a body in the shape of Versori's oauth2/initialise for Salesforce.
+const versoriInitialiseBody = `{
   "authorizeUrl": "https://login.salesforce.com/services/oauth2/authorize",
   "clientId": "sf-client-id",
   "credential": {"id": "sf-app", "organisationId": "my-project"},
@@ -58,8 +58,8 @@ const seed002Body = `{
   "disableOfflineAccess": false
 }`
 
-// seed001APIKeyBody is a ConnectionRequest (seed 001) for an API key connection.
-const seed001APIKeyBody = `{
+// apiKeyConnectionBody is an Ampersand ConnectionRequest for an API key connection.
+const apiKeyConnectionBody = `{
   "provider": "keyprov",
   "groupRef": "group-123",
   "groupName": "Organization Name",
@@ -155,12 +155,17 @@ func newFixtureWith(t testing.TB, fc fixtureConfig) *fixture {
 		t.Fatalf("connect.New: %v", err)
 	}
 	f.c = c
+	keys, err := connecthttp.StaticKeys(map[string]string{myKey: "my-project", otherKey: "other-project"})
+	if err != nil {
+		t.Fatalf("StaticKeys: %v", err)
+	}
 	opts := append([]connecthttp.Option{
-		connecthttp.WithKeys(connecthttp.StaticKeys(map[string]string{myKey: "my-project", otherKey: "other-project"})),
 		connecthttp.WithClock(now),
 		connecthttp.WithLogger(slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
 	}, fc.opts...)
-	f.h = connecthttp.New(c, opts...)
+	if f.h, err = connecthttp.New(c, keys, opts...); err != nil {
+		t.Fatalf("connecthttp.New: %v", err)
+	}
 	return f
 }
 

@@ -67,7 +67,7 @@ func isURLObject(body []byte) bool {
 
 func FuzzOAuthConnect(f *testing.F) {
 	for _, s := range []string{
-		seed000Body,
+		ampersandConnectBody,
 		`{"projectId":"my-project","provider":"testprov","groupRef":"g","consumerRef":"c","enableCSRFProtection":true}`,
 		`{"projectId":"my-project","provider":"salesforce","groupRef":"g","consumerRef":"c","providerWorkspaceRef":"acme--uat.sandbox","scopes":["api"],"prompt":"consent+select_account","additionalParams":"display=popup"}`,
 		`{"projectId":"my-project","provider":"salesforce","groupRef":"g","consumerRef":"c","providerMetadata":{"accountId":{"value":"1","source":"input"}}}`,
@@ -92,7 +92,7 @@ func FuzzOAuthConnect(f *testing.F) {
 
 func FuzzInitialise(f *testing.F) {
 	for _, s := range []string{
-		seed002Body,
+		versoriInitialiseBody,
 		`{"authorizeUrl":"https://acme.my.salesforce.com/services/oauth2/authorize","clientId":"sf-client-id","credential":{"id":"sf-app","organisationId":"my-project"},"prompt":"consent"}`,
 		`{"authorizeUrl":"x","clientId":"y","credential":{"id":"z","organisationId":"my-project"}}`,
 		`{"credential":null}`, `{}`, `{"credential":{"x":1}}`,

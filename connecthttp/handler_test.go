@@ -28,9 +28,9 @@ func decodeURL(t *testing.T, rec *httptest.ResponseRecorder) (string, *url.URL) 
 	return s, u
 }
 
-func TestOAuthConnectSeed000(t *testing.T) {
+func TestOAuthConnectAmpersandRequest(t *testing.T) {
 	f := newFixture(t)
-	rec := f.do(http.MethodPost, "/v1/oauth-connect", seed000Body)
+	rec := f.do(http.MethodPost, "/v1/oauth-connect", ampersandConnectBody)
 	if rec.Code != http.StatusOK {
 		t.Fatalf("status = %d, want 200; body %s", rec.Code, rec.Body)
 	}
@@ -99,9 +99,9 @@ func TestOAuthConnectBindingCookie(t *testing.T) {
 
 // startRoutes are the routes that take a JSON body, with a valid body each.
 var startRoutes = []struct{ name, path, body string }{
-	{"oauth-connect", "/v1/oauth-connect", seed000Body},
-	{"initialise", "/embed/hub-1/connector/salesforce/oauth2/initialise", seed002Body},
-	{"connections", "/v1/projects/my-project/connections", seed001APIKeyBody},
+	{"oauth-connect", "/v1/oauth-connect", ampersandConnectBody},
+	{"initialise", "/embed/hub-1/connector/salesforce/oauth2/initialise", versoriInitialiseBody},
+	{"connections", "/v1/projects/my-project/connections", apiKeyConnectionBody},
 }
 
 func TestBodyRoutesRefuse(t *testing.T) {
@@ -214,9 +214,9 @@ func TestAuthentication(t *testing.T) {
 func TestOtherProjectForbidden(t *testing.T) {
 	f := newFixture(t)
 	tests := []struct{ name, method, path, body, key string }{
-		{"oauth-connect", http.MethodPost, "/v1/oauth-connect", seed000Body, otherKey},
-		{"initialise", http.MethodPost, "/embed/hub-1/connector/salesforce/oauth2/initialise", seed002Body, otherKey},
-		{"create", http.MethodPost, "/v1/projects/my-project/connections", seed001APIKeyBody, otherKey},
+		{"oauth-connect", http.MethodPost, "/v1/oauth-connect", ampersandConnectBody, otherKey},
+		{"initialise", http.MethodPost, "/embed/hub-1/connector/salesforce/oauth2/initialise", versoriInitialiseBody, otherKey},
+		{"create", http.MethodPost, "/v1/projects/my-project/connections", apiKeyConnectionBody, otherKey},
 		{"list", http.MethodGet, "/v1/projects/my-project/connections", "", otherKey},
 		{"get", http.MethodGet, "/v1/projects/my-project/connections/abc", "", otherKey},
 		{"delete", http.MethodDelete, "/v1/projects/my-project/connections/abc", "", otherKey},
@@ -263,7 +263,7 @@ func TestOAuthConnectErrors(t *testing.T) {
 
 func TestOAuthConnectStoreUnavailable(t *testing.T) {
 	f := newFixtureWith(t, fixtureConfig{states: &failingStates{save: errors.New("SENTINEL_INTERNAL_dial tcp 10.0.0.5:6379")}})
-	rec := f.do(http.MethodPost, "/v1/oauth-connect", seed000Body)
+	rec := f.do(http.MethodPost, "/v1/oauth-connect", ampersandConnectBody)
 	checkProblem(t, rec, http.StatusServiceUnavailable, "store-unavailable")
 	noSentinel(t, "response", dump(rec), "SENTINEL_INTERNAL", "10.0.0.5")
 	if !strings.Contains(f.logs.String(), "SENTINEL_INTERNAL") {
@@ -273,7 +273,7 @@ func TestOAuthConnectStoreUnavailable(t *testing.T) {
 
 func TestInternalErrorIsGeneric(t *testing.T) {
 	f := newFixtureWith(t, fixtureConfig{edit: func(c *connect.Config) { c.RedirectURL = "" }})
-	rec := f.do(http.MethodPost, "/v1/oauth-connect", seed000Body)
+	rec := f.do(http.MethodPost, "/v1/oauth-connect", ampersandConnectBody)
 	p := checkProblem(t, rec, http.StatusInternalServerError, "internal-error")
 	if strings.Contains(p.Detail, "RedirectURL") {
 		t.Errorf("detail %q repeats the internal error", p.Detail)
@@ -283,9 +283,9 @@ func TestInternalErrorIsGeneric(t *testing.T) {
 	}
 }
 
-func TestInitialiseSeed002(t *testing.T) {
+func TestInitialiseVersoriRequest(t *testing.T) {
 	f := newFixture(t)
-	rec := f.do(http.MethodPost, "/embed/hub-1/connector/salesforce/oauth2/initialise", seed002Body)
+	rec := f.do(http.MethodPost, "/embed/hub-1/connector/salesforce/oauth2/initialise", versoriInitialiseBody)
 	if rec.Code != http.StatusOK {
 		t.Fatalf("status = %d, want 200; body %s", rec.Code, rec.Body)
 	}
@@ -344,7 +344,7 @@ func TestInitialiseErrors(t *testing.T) {
 		{"reserved additionalParams", path, body(`"clientId":"sf-client-id","credential":{"id":"sf-app","organisationId":"my-project"},"additionalParams":"redirect_uri=https://evil.example"`), 400, "invalid-request", nil},
 		{"bad prompt", path, body(`"clientId":"sf-client-id","credential":{"id":"sf-app","organisationId":"my-project"},"prompt":"none+login"`), 400, "invalid-request", []string{"prompt"}},
 		{"unknown nested field", path, body(`"clientId":"sf-client-id","credential":{"id":"sf-app","organisationId":"my-project","secret":"x"}`), 400, "invalid-body", []string{"secret"}},
-		{"seed 000 field", path, body(`"clientId":"sf-client-id","credential":{"id":"sf-app","organisationId":"my-project"},"projectId":"my-project"`), 400, "invalid-body", []string{"projectId"}},
+		{"oauth-connect field", path, body(`"clientId":"sf-client-id","credential":{"id":"sf-app","organisationId":"my-project"},"projectId":"my-project"`), 400, "invalid-body", []string{"projectId"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -352,8 +352,8 @@ func TestInitialiseErrors(t *testing.T) {
 			for _, e := range p.Errors {
 				switch e.Field {
 				case "providerAppId", "projectId", "provider", "groupRef", "consumerRef", "providerWorkspaceRef":
-					if tt.name != "seed 000 field" {
-						t.Errorf("field %q is connect's name, not seed 002's", e.Field)
+					if tt.name != "oauth-connect field" {
+						t.Errorf("field %q is connect's name, not Versori's", e.Field)
 					}
 				}
 			}
@@ -418,7 +418,7 @@ func TestInitialiseHubOwner(t *testing.T) {
 func TestConnectionsLifecycle(t *testing.T) {
 	f := newFixture(t)
 	const base = "/v1/projects/my-project/connections"
-	rec := f.do(http.MethodPost, base, seed001APIKeyBody)
+	rec := f.do(http.MethodPost, base, apiKeyConnectionBody)
 	if rec.Code != http.StatusCreated {
 		t.Fatalf("create: status = %d, want 201; body %s", rec.Code, rec.Body)
 	}
@@ -433,7 +433,7 @@ func TestConnectionsLifecycle(t *testing.T) {
 	}
 
 	// The same group and consumer again update the connection.
-	rec = f.do(http.MethodPost, base, seed001APIKeyBody)
+	rec = f.do(http.MethodPost, base, apiKeyConnectionBody)
 	var updated connect.Connection
 	if err := json.Unmarshal(rec.Body.Bytes(), &updated); rec.Code != http.StatusCreated || err != nil || updated.ID != created.ID {
 		t.Errorf("second create: status = %d, id %q, err %v; want 201 and the same id", rec.Code, updated.ID, err)

@@ -27,7 +27,7 @@ func (f optionFunc) apply(c *config) { f(c) }
 
 // config is what the options set; New checks it.
 type config struct {
-	keys        KeyFunc
+	endings     []string // the names of the ending options given, in order
 	redirects   bool
 	successURL  string
 	failureURL  string
@@ -44,15 +44,12 @@ type config struct {
 // [StaticKeys] does, and must not log them.
 type KeyFunc func(ctx context.Context, apiKey string) (projectID string, ok bool)
 
-// WithKeys sets the function that authenticates API requests. It is required: [New] panics
-// without it.
-func WithKeys(f KeyFunc) Option { return optionFunc(func(c *config) { c.keys = f }) }
-
 // StaticKeys returns a [KeyFunc] over a fixed map from API key to project id, which it
 // copies. Every presented key is compared with every configured key, through their SHA-256
 // digests with crypto/subtle.ConstantTimeCompare and without an early exit, so that the time
-// taken tells nothing about the keys. It panics if a key or a project id is empty.
-func StaticKeys(keys map[string]string) KeyFunc {
+// taken tells nothing about the keys. An empty key or project id is an error, which never
+// shows a key.
+func StaticKeys(keys map[string]string) (KeyFunc, error) {
 	type entry struct {
 		digest  [sha256.Size]byte
 		project string
@@ -60,7 +57,7 @@ func StaticKeys(keys map[string]string) KeyFunc {
 	entries := make([]entry, 0, len(keys))
 	for k, p := range keys {
 		if k == "" || p == "" {
-			panic("connecthttp: StaticKeys: an API key and its project id must not be empty")
+			return nil, errors.New("connecthttp: StaticKeys: an API key and its project id must not be empty")
 		}
 		entries = append(entries, entry{sha256.Sum256([]byte(k)), p})
 	}
@@ -75,7 +72,7 @@ func StaticKeys(keys map[string]string) KeyFunc {
 			return "", false
 		}
 		return entries[found].project, true
-	}
+	}, nil
 }
 
 // WithRedirects ends the callback with a 303 redirect: to successURL with
@@ -86,10 +83,11 @@ func StaticKeys(keys map[string]string) KeyFunc {
 // Each URL must be an absolute https URL (plain http only on 127.0.0.1 or [::1]) with a
 // lowercase ASCII host, no user info and no fragment, or a path that starts with a single
 // "/". Neither may contain control characters, backslashes or percent-escapes of them, nor
-// already carry the parameters connect adds. [New] panics on a URL that breaks these rules.
-// Only one of WithRedirects and [WithPopup] may be given.
+// already carry the parameters connect adds. [New] returns an error naming WithRedirects for a
+// URL that breaks these rules. Only one of WithRedirects and [WithPopup] may be given, once.
 func WithRedirects(successURL, failureURL string) Option {
 	return optionFunc(func(c *config) {
+		c.endings = append(c.endings, "WithRedirects")
 		c.redirects, c.successURL, c.failureURL = true, successURL, failureURL
 	})
 }
@@ -99,24 +97,30 @@ func WithRedirects(successURL, failureURL string) Option {
 // {type: "connect:result", ok, connectionId, provider, error} to window.opener with
 // openerOrigin as the target origin, and closes the window. openerOrigin must be an origin,
 // scheme://host[:port] and nothing more (https, or http on 127.0.0.1 or [::1]); [New]
-// panics otherwise. Only one of [WithRedirects] and WithPopup may be given.
+// returns an error naming WithPopup otherwise. Only one of [WithRedirects] and WithPopup may
+// be given, once.
 func WithPopup(openerOrigin string) Option {
-	return optionFunc(func(c *config) { c.popup, c.popupOrigin = true, openerOrigin })
+	return optionFunc(func(c *config) {
+		c.endings = append(c.endings, "WithPopup")
+		c.popup, c.popupOrigin = true, openerOrigin
+	})
 }
 
 // WithMaxBodyBytes caps request bodies at n bytes; a larger body is answered 413. The default
-// is [DefaultMaxBodyBytes]. [New] panics if n is not positive.
+// is [DefaultMaxBodyBytes]. [New] returns an error naming WithMaxBodyBytes if n is not
+// positive.
 func WithMaxBodyBytes(n int64) Option { return optionFunc(func(c *config) { c.maxBody = n }) }
 
-// WithLogger sets the logger of the handler; the default discards. Records never carry a
+// WithLogger sets the logger of the handler; the default (or nil) discards. Records never carry a
 // secret, an authorization code, a state token or an API key.
 func WithLogger(l *slog.Logger) Option { return optionFunc(func(c *config) { c.log = l }) }
 
-// WithClock sets the clock used for the binding cookie's lifetime; the default is time.Now.
+// WithClock sets the clock used for the binding cookie's lifetime; the default (or nil) is
+// time.Now.
 func WithClock(now func() time.Time) Option { return optionFunc(func(c *config) { c.now = now }) }
 
-// WithHubOwner sets how the hub_id of the oauth2/initialise route (seed 002) maps to the
-// connection's group and consumer. The default uses the hub id as both. An error that
+// WithHubOwner sets how the hub_id of Versori's oauth2/initialise route maps to the
+// connection's group and consumer. The default (or nil) uses the hub id as both. An error that
 // matches connect.ErrInvalidRequest is answered 400 naming hub_id, one that matches
 // connect.ErrStoreUnavailable 503, and any other 403: the hub is not the caller's.
 func WithHubOwner(f func(r *http.Request, hubID string) (groupRef, consumerRef string, err error)) Option {
@@ -126,11 +130,8 @@ func WithHubOwner(f func(r *http.Request, hubID string) (groupRef, consumerRef s
 // check returns what is wrong with the configuration.
 func (c *config) check() error {
 	var errs []error
-	if c.keys == nil {
-		errs = append(errs, errors.New("WithKeys is required: API requests cannot be authenticated without it"))
-	}
-	if c.redirects && c.popup {
-		errs = append(errs, errors.New("WithRedirects and WithPopup are exclusive: give one ending"))
+	if len(c.endings) > 1 {
+		errs = append(errs, fmt.Errorf("%s: give one of WithRedirects and WithPopup, once", strings.Join(c.endings, " and ")))
 	}
 	if c.redirects {
 		if err := checkReturnURL(c.successURL); err != nil {
@@ -151,7 +152,7 @@ func (c *config) check() error {
 	return errors.Join(errs...)
 }
 
-// checkReturnURL checks a success or failure URL (SECURITY.md item 14).
+// checkReturnURL checks a success or failure URL (docs/security.md, C3).
 func checkReturnURL(s string) error {
 	if s == "" {
 		return errors.New("is empty")

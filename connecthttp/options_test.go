@@ -2,7 +2,6 @@ package connecthttp_test
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"testing"
 
@@ -10,15 +9,31 @@ import (
 	"github.com/connectkit/connect/connecthttp"
 )
 
-// newPanic returns the panic of connecthttp.New, or "".
-func newPanic(t *testing.T, c *connect.Connector, opts ...connecthttp.Option) (msg string) {
+// newError returns the error of connecthttp.New with the test keys as a string, or "". A
+// panic fails the test: a bad configuration must be an error.
+func newError(t *testing.T, c *connect.Connector, opts ...connecthttp.Option) string {
+	t.Helper()
+	return newErrorWithKeys(t, c, testKeys(t), opts...)
+}
+
+// newErrorWithKeys is newError with the given keys.
+func newErrorWithKeys(t *testing.T, c *connect.Connector, keys connecthttp.KeyFunc, opts ...connecthttp.Option) (msg string) {
 	t.Helper()
 	defer func() {
 		if r := recover(); r != nil {
-			msg = fmt.Sprint(r)
+			t.Errorf("New panicked: %v", r)
 		}
 	}()
-	connecthttp.New(c, opts...)
+	h, err := connecthttp.New(c, keys, opts...)
+	if err != nil {
+		if h != nil {
+			t.Errorf("New returned a handler with error %v", err)
+		}
+		return err.Error()
+	}
+	if h == nil {
+		t.Errorf("New returned neither a handler nor an error")
+	}
 	return ""
 }
 
@@ -31,11 +46,19 @@ func testConnector(t *testing.T) *connect.Connector {
 	return c
 }
 
-var keys = connecthttp.WithKeys(connecthttp.StaticKeys(map[string]string{"k": "p"}))
+// testKeys returns a KeyFunc for one key.
+func testKeys(t *testing.T) connecthttp.KeyFunc {
+	t.Helper()
+	keys, err := connecthttp.StaticKeys(map[string]string{"k": "p"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keys
+}
 
 func TestWithRedirectsRefuses(t *testing.T) {
 	c := testConnector(t)
-	// SECURITY.md item 14's hostile values, and more.
+	// The open-redirect bypasses of docs/security.md, C3, and more.
 	for _, bad := range []string{
 		"", "//evil.com", "/\\evil.com", "/%09/evil.com", "%2F%2Fevil.com", "https://app.example.com@evil.com",
 		"https:evil.com", "javascript:alert(1)", "\t//evil.com", "https://app.example.com#@evil.com",
@@ -50,9 +73,9 @@ func TestWithRedirectsRefuses(t *testing.T) {
 			for _, opt := range []connecthttp.Option{
 				connecthttp.WithRedirects(bad, "/failed"), connecthttp.WithRedirects("/ok", bad),
 			} {
-				msg := newPanic(t, c, keys, opt)
+				msg := newError(t, c, opt)
 				if !strings.Contains(msg, "WithRedirects") {
-					t.Errorf("New with %q: panic %q, want one naming WithRedirects", bad, msg)
+					t.Errorf("New with %q: error %q, want one naming WithRedirects", bad, msg)
 				}
 			}
 		})
@@ -61,8 +84,8 @@ func TestWithRedirectsRefuses(t *testing.T) {
 		"/", "/connected", "/app/done?tab=integrations", "https://app.example.com/ok", "https://app.example.com",
 		"https://app.example.com:8443/ok?x=1&y=2", "http://127.0.0.1:8080/done", "http://[::1]:3000/x", "https://[::1]/x",
 	} {
-		if msg := newPanic(t, c, keys, connecthttp.WithRedirects(good, good)); msg != "" {
-			t.Errorf("New with %q: panic %q, want none", good, msg)
+		if msg := newError(t, c, connecthttp.WithRedirects(good, good)); msg != "" {
+			t.Errorf("New with %q: error %q, want none", good, msg)
 		}
 	}
 }
@@ -75,53 +98,74 @@ func TestWithPopupOrigin(t *testing.T) {
 		"app.example.com", "javascript:alert(1)", "https://app.example.com\"", "https://app.example.com:",
 		"https://app.example.com:0", `https://a.com");alert(1);//`,
 	} {
-		if msg := newPanic(t, c, keys, connecthttp.WithPopup(bad)); !strings.Contains(msg, "WithPopup") {
-			t.Errorf("WithPopup(%q): panic %q, want one naming WithPopup", bad, msg)
+		if msg := newError(t, c, connecthttp.WithPopup(bad)); !strings.Contains(msg, "WithPopup") {
+			t.Errorf("WithPopup(%q): error %q, want one naming WithPopup", bad, msg)
 		}
 	}
 	for _, good := range []string{"https://app.example.com", "https://app.example.com:8443", "http://127.0.0.1:5173", "http://[::1]:8080"} {
-		if msg := newPanic(t, c, keys, connecthttp.WithPopup(good)); msg != "" {
-			t.Errorf("WithPopup(%q): panic %q, want none", good, msg)
+		if msg := newError(t, c, connecthttp.WithPopup(good)); msg != "" {
+			t.Errorf("WithPopup(%q): error %q, want none", good, msg)
 		}
 	}
 }
 
-func TestNewPanics(t *testing.T) {
+func TestNewRefusesBadConfiguration(t *testing.T) {
 	c := testConnector(t)
+	keys := testKeys(t)
 	tests := []struct {
 		name string
 		c    *connect.Connector
+		keys connecthttp.KeyFunc
 		opts []connecthttp.Option
 		want []string
 	}{
-		{"no keys", c, nil, []string{"WithKeys"}},
-		{"nil connector", nil, []connecthttp.Option{keys}, []string{"Connector"}},
-		{"two endings", c, []connecthttp.Option{keys, connecthttp.WithRedirects("/a", "/b"), connecthttp.WithPopup("https://a.example")}, []string{"exclusive"}},
-		{"body cap", c, []connecthttp.Option{keys, connecthttp.WithMaxBodyBytes(0)}, []string{"WithMaxBodyBytes"}},
-		{"every problem", nil, []connecthttp.Option{connecthttp.WithMaxBodyBytes(-1), connecthttp.WithRedirects("//x", "/b")},
-			[]string{"Connector", "WithKeys", "WithMaxBodyBytes", "success URL"}},
+		{"nil connector", nil, keys, nil, []string{"Connector c is nil"}},
+		{"nil keys", c, nil, nil, []string{"keys is nil"}},
+		{"nil option", c, keys, []connecthttp.Option{connecthttp.WithMaxBodyBytes(1), nil}, []string{"option 1 is nil"}},
+		{"bad success URL", c, keys, []connecthttp.Option{connecthttp.WithRedirects("//evil.example", "/b")}, []string{"WithRedirects success URL"}},
+		{"bad failure URL", c, keys, []connecthttp.Option{connecthttp.WithRedirects("/a", "javascript:alert(1)")}, []string{"WithRedirects failure URL"}},
+		{"bad popup origin", c, keys, []connecthttp.Option{connecthttp.WithPopup("https://a.example/path")}, []string{"WithPopup origin"}},
+		{"redirects and popup", c, keys, []connecthttp.Option{connecthttp.WithRedirects("/a", "/b"), connecthttp.WithPopup("https://a.example")},
+			[]string{"WithRedirects and WithPopup: give one"}},
+		{"redirects twice", c, keys, []connecthttp.Option{connecthttp.WithRedirects("/a", "/b"), connecthttp.WithRedirects("/c", "/d")},
+			[]string{"WithRedirects and WithRedirects: give one"}},
+		{"popup twice", c, keys, []connecthttp.Option{connecthttp.WithPopup("https://a.example"), connecthttp.WithPopup("https://b.example")},
+			[]string{"WithPopup and WithPopup: give one"}},
+		{"zero body cap", c, keys, []connecthttp.Option{connecthttp.WithMaxBodyBytes(0)}, []string{"WithMaxBodyBytes"}},
+		{"negative body cap", c, keys, []connecthttp.Option{connecthttp.WithMaxBodyBytes(-1)}, []string{"WithMaxBodyBytes"}},
+		{"every problem", nil, nil, []connecthttp.Option{connecthttp.WithMaxBodyBytes(-1), connecthttp.WithRedirects("//x", "/b")},
+			[]string{"Connector c is nil", "keys is nil", "WithMaxBodyBytes", "WithRedirects success URL"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			msg := newPanic(t, tt.c, tt.opts...)
+			msg := newErrorWithKeys(t, tt.c, tt.keys, tt.opts...)
 			if !strings.HasPrefix(msg, "connecthttp: New: ") {
-				t.Fatalf("panic = %q, want connecthttp: New: ...", msg)
+				t.Fatalf("error = %q, want connecthttp: New: ...", msg)
 			}
 			for _, w := range tt.want {
 				if !strings.Contains(msg, w) {
-					t.Errorf("panic %q does not mention %q", msg, w)
+					t.Errorf("error %q does not mention %q", msg, w)
 				}
 			}
 		})
 	}
-	if msg := newPanic(t, c, keys); msg != "" {
-		t.Errorf("New with keys: panic %q", msg)
+	for _, opts := range [][]connecthttp.Option{
+		nil,
+		{connecthttp.WithRedirects("/a", "/b"), connecthttp.WithMaxBodyBytes(1), connecthttp.WithLogger(nil), connecthttp.WithClock(nil), connecthttp.WithHubOwner(nil)},
+		{connecthttp.WithPopup("https://a.example")},
+	} {
+		if msg := newErrorWithKeys(t, c, keys, opts...); msg != "" {
+			t.Errorf("New with %d good options: error %q, want none", len(opts), msg)
+		}
 	}
 }
 
 func TestStaticKeys(t *testing.T) {
 	m := map[string]string{"key-a": "proj-a", "key-b": "proj-b"}
-	f := connecthttp.StaticKeys(m)
+	f, err := connecthttp.StaticKeys(m)
+	if err != nil {
+		t.Fatalf("StaticKeys: %v", err)
+	}
 	m["key-c"] = "proj-c" // the map is copied
 	delete(m, "key-a")
 	ctx := context.Background()
@@ -136,14 +180,20 @@ func TestStaticKeys(t *testing.T) {
 			t.Errorf("StaticKeys(%q) = %q, %v; want %q, %v", tt.key, p, ok, tt.project, tt.ok)
 		}
 	}
-	for _, bad := range []map[string]string{{"": "p"}, {"k": ""}} {
-		func() {
-			defer func() {
-				if recover() == nil {
-					t.Errorf("StaticKeys(%v) did not panic", bad)
-				}
-			}()
-			connecthttp.StaticKeys(bad)
-		}()
+	for _, tt := range []struct {
+		name string
+		keys map[string]string
+	}{
+		{"empty key", map[string]string{"": "p", "sentinel-key": "q"}},
+		{"empty project", map[string]string{"sentinel-key": ""}},
+	} {
+		f, err := connecthttp.StaticKeys(tt.keys)
+		if err == nil || f != nil {
+			t.Errorf("%s: StaticKeys = %v, %v; want nil and an error", tt.name, f != nil, err)
+			continue
+		}
+		if msg := err.Error(); !strings.HasPrefix(msg, "connecthttp: StaticKeys: ") || strings.Contains(msg, "sentinel-key") {
+			t.Errorf("%s: error %q, want one naming StaticKeys and no key", tt.name, msg)
+		}
 	}
 }

@@ -1,5 +1,5 @@
 // Command loadbench compares, with wrk, the throughput of connecthttp's POST /v1/oauth-connect
-// (seed 000's request: API key, decoding, validation, state token and PKCE verifier, the
+// (Ampersand's oauth-connect request: API key, decoding, validation, state token and PKCE verifier, the
 // memory state store) with that of a bare net/http handler writing a constant JSON string URL,
 // the floor of any HTTP service. Both run on loopback in this process, one after the other.
 // The goal is a ratio of at least 0.5.
@@ -34,7 +34,7 @@ import (
 const (
 	apiKey  = "bench-api-key"
 	project = "bench"
-	// body is seed 000's request body, for project bench.
+	// body is Ampersand's oauth-connect request body, for project bench.
 	body = `
 {
   "projectId": "bench",
@@ -91,11 +91,19 @@ func run(duration time.Duration, connections, threads int) error {
 	if err != nil {
 		return err
 	}
+	keys, err := connecthttp.StaticKeys(map[string]string{apiKey: project})
+	if err != nil {
+		return err
+	}
+	api, err := connecthttp.New(c, keys)
+	if err != nil {
+		return err
+	}
 	handlers := []struct {
 		name string
 		h    http.Handler
 	}{
-		{"connecthttp", connecthttp.New(c, connecthttp.WithKeys(connecthttp.StaticKeys(map[string]string{apiKey: project})))},
+		{"connecthttp", api},
 		{"net/http constant", http.HandlerFunc(constant)},
 	}
 	rates := make([]float64, len(handlers))
@@ -131,7 +139,7 @@ func constant(w http.ResponseWriter, _ *http.Request) {
 	_ = enc.Encode(constantURL)
 }
 
-// luaScript is wrk's script: every request is seed 000's POST.
+// luaScript is wrk's script: every request is Ampersand's oauth-connect POST.
 func luaScript() string {
 	return "wrk.method = \"POST\"\n" +
 		"wrk.body = " + strconv.Quote(body) + "\n" +

@@ -73,37 +73,66 @@ func newDemo(addr, authAddr string, log *slog.Logger) (_ *demo, err error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	d := &demo{log: log, conns: connect.NewMemoryConnectionStore()}
+	if err := d.listen(addr, authAddr); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			d.lnB.Close()
+			d.lnA.Close()
+		}
+	}()
+
+	// The client is confidential; its secret lives only in this process.
+	secret := rand.Text()
+	if d.as, err = newAuthServer(d.url, d.authURL, secret); err != nil {
+		return nil, err
+	}
+	reg, err := demoRegistry(d.authURL)
+	if err != nil {
+		return nil, err
+	}
+	if d.c, err = d.newConnector(reg, secret); err != nil {
+		return nil, err
+	}
+	mux, err := d.routes(reg)
+	if err != nil {
+		return nil, err
+	}
+	d.backend = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	d.auth = &http.Server{Handler: d.as.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	return d, nil
+}
+
+// listen opens the backend's and the authorization server's listeners, both on loopback, and
+// sets the base URLs from them (the ports may have been chosen by the system).
+func (d *demo) listen(addr, authAddr string) error {
 	for _, a := range []string{addr, authAddr} {
 		if err := checkLoopback(a); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	lnB, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	defer func() {
-		if err != nil {
-			lnB.Close()
-		}
-	}()
 	lnA, err := net.Listen("tcp", authAddr)
 	if err != nil {
-		return nil, err
+		lnB.Close()
+		return err
 	}
-	defer func() {
-		if err != nil {
-			lnA.Close()
-		}
-	}()
-	d := &demo{url: baseURL(lnB.Addr()), authURL: baseURL(lnA.Addr()), lnB: lnB, lnA: lnA, log: log,
-		conns: connect.NewMemoryConnectionStore()}
+	d.lnB, d.lnA = lnB, lnA
+	d.url, d.authURL = baseURL(lnB.Addr()), baseURL(lnA.Addr())
+	return nil
+}
 
-	// The client is confidential; its secret lives only in this process.
-	secret := rand.Text()
+// newAuthServer returns the local authorization server at authURL, with the demo's client,
+// registered with the backend's callback, and the demo's user.
+func newAuthServer(backendURL, authURL, secret string) (*authserver.Server, error) {
 	as, err := authserver.New(authserver.Config{
 		Clients: []authserver.Client{{
-			ID: demoClientID, Secret: secret, RedirectURIs: []string{d.url + callbackPath},
+			ID: demoClientID, Secret: secret, RedirectURIs: []string{backendURL + callbackPath},
 			Scopes: []string{"read", "offline_access"},
 		}},
 		Users:               []authserver.User{{Username: demoUser, Password: demoPassword}},
@@ -112,19 +141,28 @@ func newDemo(addr, authAddr string, log *slog.Logger) (_ *demo, err error) {
 	if err != nil {
 		return nil, err
 	}
-	as.SetIssuer(d.authURL)
-	d.as = as
+	as.SetIssuer(authURL)
+	return as, nil
+}
 
+// demoRegistry returns the built-in catalog with the local authorization server added.
+func demoRegistry(authURL string) (*providers.Registry, error) {
 	reg := providers.Default()
 	if err := reg.Register(&providers.Provider{
 		Name: demoProvider, DisplayName: "Local authorization server",
-		AuthURL: d.authURL + "/authorize", TokenURL: d.authURL + "/token", Issuer: d.authURL,
+		AuthURL: authURL + "/authorize", TokenURL: authURL + "/token", Issuer: authURL,
 		PKCE: providers.PKCERequired, Prompt: "consent",
 		AuthKinds: []providers.AuthKind{providers.OAuth2AuthorizationCode},
 	}); err != nil {
 		return nil, err
 	}
-	c, err := connect.New(connect.Config{
+	return reg, nil
+}
+
+// newConnector returns the Connector of the demo project, whose one app is the local
+// authorization server's client.
+func (d *demo) newConnector(reg *providers.Registry, secret string) (*connect.Connector, error) {
+	return connect.New(connect.Config{
 		Providers: reg,
 		Apps: connect.NewMemoryAppStore(connect.ProviderApp{
 			ID: "demo-local", ProjectID: demoProject, Provider: demoProvider,
@@ -134,14 +172,13 @@ func newDemo(addr, authAddr string, log *slog.Logger) (_ *demo, err error) {
 		Connections: d.conns,
 		RedirectURL: d.url + callbackPath,
 		HTTPClient:  &http.Client{Timeout: 10 * time.Second},
-		Logger:      log,
+		Logger:      d.log,
 	})
-	if err != nil {
-		return nil, err
-	}
+}
 
-	d.c = c
-
+// routes returns the backend's mux: connecthttp's routes, ended by a popup page, and the demo's
+// page, assets and token route.
+func (d *demo) routes(reg *providers.Registry) (*http.ServeMux, error) {
 	page, err := renderPage(reg)
 	if err != nil {
 		return nil, err
@@ -150,12 +187,16 @@ func newDemo(addr, authAddr string, log *slog.Logger) (_ *demo, err error) {
 	if err != nil {
 		return nil, err
 	}
+	keys, err := connecthttp.StaticKeys(map[string]string{demoAPIKey: demoProject})
+	if err != nil {
+		return nil, err
+	}
+	api, err := connecthttp.New(d.c, keys, connecthttp.WithPopup(d.url), connecthttp.WithLogger(d.log))
+	if err != nil {
+		return nil, err
+	}
 	mux := http.NewServeMux()
-	mux.Handle("/", connecthttp.New(c,
-		connecthttp.WithKeys(connecthttp.StaticKeys(map[string]string{demoAPIKey: demoProject})),
-		connecthttp.WithPopup(d.url),
-		connecthttp.WithLogger(log),
-	))
+	mux.Handle("/", api)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
 		h := w.Header()
 		h.Set("Content-Type", "text/html; charset=utf-8")
@@ -166,11 +207,8 @@ func newDemo(addr, authAddr string, log *slog.Logger) (_ *demo, err error) {
 		_, _ = w.Write(page)
 	})
 	mux.Handle("GET /static/{file}", http.StripPrefix("/static/", staticFiles(assets)))
-	mux.HandleFunc("GET /demo/token/{id}", tokenHandler(c, log))
-
-	d.backend = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	d.auth = &http.Server{Handler: as.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	return d, nil
+	mux.HandleFunc("GET /demo/token/{id}", tokenHandler(d.c, d.log))
+	return mux, nil
 }
 
 // checkLoopback refuses an address that is not host:port on 127.0.0.1 or [::1]: the demo
