@@ -14,7 +14,7 @@ import (
 	"github.com/connectkit/connect/providers"
 )
 
-// The pure builder: seed 002's semantics, no I/O.
+// The pure builder: the semantics of Versori's oauth2/initialise, no I/O.
 func ExampleAuthorizeURL() {
 	u, err := connect.AuthorizeURL(connect.AuthorizeParams{
 		AuthorizeURL:     "https://login.example.com/oauth2/authorize",
@@ -59,7 +59,7 @@ func ExampleAuthorizeURL_errors() {
 	// true true
 }
 
-// The flow: an Ampersand oauth-connect request (seed 000) becomes a Salesforce authorize URL,
+// The flow: an Ampersand oauth-connect request becomes a Salesforce authorize URL,
 // and the pending authorization is saved for the callback.
 func ExampleConnector_AuthorizeURL() {
 	c, err := connect.New(connect.Config{

@@ -11,7 +11,7 @@ import (
 	"github.com/connectkit/connect/metadata"
 )
 
-// fuzzSeeds are values every fuzz target starts from: SECURITY item 24's and item 25's
+// fuzzSeeds are values every fuzz target starts from: docs/security.md G1's and G2's
 // hostile lists and a few good values.
 func fuzzSeeds() []string {
 	seeds := []string{

@@ -190,7 +190,7 @@ func TestTemplateHosts(t *testing.T) {
 	}
 }
 
-// hostileWorkspaces is SECURITY item 24's list; every value must be rejected.
+// hostileWorkspaces is the list of docs/security.md, G1; every value must be rejected.
 var hostileWorkspaces = []string{
 	"evil.com#", "evil.com/", "evil.com?", `evil.com\`, "a@evil.com#", "evil.com%2f", "evil.com%23",
 	"a.b", "..", ".", "-acme", "acme-", "a_b", strings.Repeat("a", 64),

@@ -297,7 +297,7 @@ func resolveAndRender(p *providers.Provider, values metadata.Values) error {
 	return err
 }
 
-// hostile are the workspace values of SECURITY.md item 24.
+// hostile are the workspace values of docs/security.md, G1.
 var hostile = []string{
 	"evil.com#", "evil.com/", "evil.com?", `evil.com\`, "a@evil.com#", "evil.com%2f", "evil.com%23",
 	"a.b", "..", ".", "-acme", "acme-", "a_b", strings.Repeat("a", 64),

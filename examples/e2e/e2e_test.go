@@ -298,7 +298,7 @@ func connections(t *testing.T, e *env) int {
 }
 
 // Two flows of one user keep their own verifiers: completing B and then A works, since each
-// code is redeemed with the verifier of the flow it belongs to (SECURITY.md item 10).
+// code is redeemed with the verifier of the flow it belongs to (docs/security.md, B3).
 func TestParallelFlowsOfOneUser(t *testing.T) {
 	e := newEnv(t)
 	_, cbA := e.authorize(t, "user-1", true)
