@@ -16,15 +16,17 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/oauth2"
 
+	"github.com/connectkit/connect/internal/syntax"
 	"github.com/connectkit/connect/metadata"
 	"github.com/connectkit/connect/providers"
 	"github.com/connectkit/connect/state"
 )
 
-// Limits on the callback (SECURITY.md item 42).
+// Limits on the callback (docs/security.md, N1).
 const (
 	maxCallbackQuery  = 8 << 10
 	maxCallbackParams = 50
@@ -32,7 +34,6 @@ const (
 	maxCode           = 4096
 	maxIss            = 2048
 	maxErrorCode      = 64
-	maxDescriptionIn  = 1024
 	maxDescription    = 512
 	maxClockSkew      = time.Minute
 )
@@ -92,64 +93,50 @@ type callbackParams struct {
 	state, code, iss, errCode, errDescription, errURI string
 }
 
-// parseCallback checks the shape of the authorization response without touching a store.
+// parseCallback checks the shape of the authorization response without touching a store
+// (docs/security.md, A3 and N1).
 func parseCallback(r *http.Request) (*callbackParams, error) {
 	if r.Method != http.MethodGet {
 		return nil, malformed("the callback must be a GET")
 	}
 	raw := r.URL.RawQuery
+	// Counted before parsing, so that a flood of parameters is not parsed at all.
+	if strings.Count(raw, "&") >= maxCallbackParams {
+		return nil, malformed("more than 50 parameters")
+	}
+	// ParseQuery refuses ";" as a separator and malformed escapes.
+	q, err := url.ParseQuery(raw)
+	if err != nil {
+		return nil, malformed("the query does not parse")
+	}
 	var p callbackParams
-	fields := [...]struct {
+	switch st := q["state"]; {
+	case len(st) > 1:
+		return nil, invalidState("state is given more than once")
+	case len(st) == 1 && len(st[0]) > maxStateParam:
+		return nil, invalidState("longer than 128 octets")
+	case len(st) == 1:
+		p.state = st[0]
+	}
+	for _, f := range [...]struct {
 		name string
 		max  int
 		dst  *string
-		seen bool
 	}{
-		{"state", maxStateParam, &p.state, false},
-		{"code", maxCode, &p.code, false},
-		{"iss", maxIss, &p.iss, false},
-		{"error", maxErrorCode, &p.errCode, false},
-		{"error_description", maxDescriptionIn, &p.errDescription, false},
-		{"error_uri", maxIss, &p.errURI, false},
-	}
-	// The query is read as net/url.ParseQuery reads it (";" and malformed escapes are
-	// errors), without building a map.
-	for n, rest := 0, raw; rest != ""; {
-		var pair string
-		pair, rest, _ = strings.Cut(rest, "&")
-		if n++; n > maxCallbackParams {
-			return nil, malformed("more than 50 parameters")
-		}
-		if pair == "" {
-			continue
-		}
-		if strings.IndexByte(pair, ';') >= 0 {
-			return nil, malformed("the query does not parse")
-		}
-		k, v, _ := strings.Cut(pair, "=")
-		key, err1 := url.QueryUnescape(k)
-		value, err2 := url.QueryUnescape(v)
-		if err1 != nil || err2 != nil {
-			return nil, malformed("the query does not parse")
-		}
-		for i := range fields {
-			f := &fields[i]
-			if f.name != key {
-				continue
-			}
-			switch {
-			case f.seen && f.name == "state":
-				return nil, invalidState("state is given more than once")
-			case f.seen:
-				return nil, malformed(f.name + " is given more than once")
-			case len(value) > f.max && f.name == "error_description":
-				value = value[:f.max] // read no further; cleaned and capped later
-			case len(value) > f.max && f.name == "state":
-				return nil, invalidState("longer than 128 octets")
-			case len(value) > f.max:
-				return nil, malformed(fmt.Sprintf("%s is longer than %d octets", f.name, f.max))
-			}
-			*f.dst, f.seen = value, true
+		{"code", maxCode, &p.code},
+		{"iss", maxIss, &p.iss},
+		{"error", maxErrorCode, &p.errCode},
+		// Any length: the description is capped once cleaned, by errorDescription.
+		{"error_description", maxCallbackQuery, &p.errDescription},
+		{"error_uri", maxIss, &p.errURI},
+	} {
+		switch v := q[f.name]; {
+		case len(v) > 1:
+			return nil, malformed(f.name + " is given more than once")
+		case len(v) == 1 && len(v[0]) > f.max:
+			return nil, malformed(fmt.Sprintf("%s is longer than %d octets", f.name, f.max))
+		case len(v) == 1:
+			*f.dst = v[0]
 		}
 	}
 	if len(raw) > maxCallbackQuery {
@@ -166,45 +153,23 @@ func parseCallback(r *http.Request) (*callbackParams, error) {
 		return nil, malformed("both code and error are given")
 	case p.code == "" && p.errCode == "":
 		return nil, malformed("neither code nor error is given")
-	case p.code != "" && !visible(p.code, false):
+	case p.code != "" && !syntax.Visible(p.code, false):
 		return nil, malformed("code has characters outside printable ASCII")
-	case p.errCode != "" && !errorChars(p.errCode, false):
+	case p.errCode != "" && !errorChars(p.errCode):
 		return nil, malformed("error has characters RFC 6749 does not allow")
 	}
 	return &p, nil
 }
 
-// errorChars reports whether s has only the characters RFC 6749 §4.1.2.1 allows in error
-// (%x20-21 / %x23-5B / %x5D-7E, no space in a code).
-func errorChars(s string, space bool) bool {
+// errorChars reports whether s has only the characters RFC 6749 §4.1.2.1 allows in error,
+// without the space.
+func errorChars(s string) bool {
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x20 || c > 0x7e || c == '"' || c == '\\' || (c == ' ' && !space) {
+		if c := s[i]; c == ' ' || !syntax.NQSChar(c) {
 			return false
 		}
 	}
 	return true
-}
-
-// cleanDescription keeps the characters RFC 6749 allows in error_description, dropping also
-// < > & ' which could mark up a page, and caps the result at 512 octets.
-func cleanDescription(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s) && b.Len() < maxDescription; i++ {
-		c := s[i]
-		if c >= 0x20 && c <= 0x7e && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' && c != '\'' {
-			b.WriteByte(c)
-		}
-	}
-	return b.String()
-}
-
-// cleanErrorURI keeps error_uri only when it is an absolute https URL.
-func cleanErrorURI(s string) string {
-	if e, err := metadata.ParseEndpoint(s); err != nil || e.Scheme != "https" {
-		return ""
-	}
-	return s
 }
 
 // Is reports whether target is ErrAccessDenied and the code is access_denied.
@@ -238,9 +203,40 @@ func (c *Connector) Callback(ctx context.Context, r *http.Request, opts ...Callb
 			o.binding = ck.Value
 		}
 	}
-
+	s, err := c.takeSession(ctx, p.state)
+	if err != nil {
+		return nil, err
+	}
+	prov, err := c.checkResponse(s, p, o.binding)
+	if err != nil {
+		return nil, err
+	}
 	sctx, cancel := c.storeContext(ctx)
-	rec, err := c.states.Take(sctx, state.Key(p.state))
+	app, err := c.app(sctx, s.ProjectID, s.Provider, s.AppID)
+	cancel()
+	if err != nil {
+		return nil, err
+	}
+	if p.errCode != "" {
+		// The app is looked up first so that its secret, too, is kept out of the error.
+		perr := providerError(p.errCode, p.errDescription, p.errURI,
+			p.state, o.binding, s.Verifier, app.ClientSecret.Reveal())
+		c.emit(ctx, EventConnectionError, s.ProjectID, s.Provider, nil, perr)
+		return nil, perr
+	}
+	tok, md, err := c.exchange(ctx, s, prov, app, p.code)
+	if err != nil {
+		c.emit(ctx, EventConnectionError, s.ProjectID, s.Provider, nil, err)
+		return nil, err
+	}
+	return c.saveAuthorized(ctx, s, prov, app, tok, md)
+}
+
+// takeSession takes the pending authorization of the state from the store, once only, and
+// refuses it past its time on the Connector's clock (docs/security.md, A5 to A7).
+func (c *Connector) takeSession(ctx context.Context, stateToken string) (*session, error) {
+	sctx, cancel := c.storeContext(ctx)
+	rec, err := c.states.Take(sctx, state.Key(stateToken))
 	cancel()
 	switch {
 	case errors.Is(err, state.ErrNotFound):
@@ -257,9 +253,16 @@ func (c *Connector) Callback(ctx context.Context, r *http.Request, opts ...Callb
 	if !now.Before(s.ExpiresAt) || s.CreatedAt.After(now.Add(maxClockSkew)) {
 		return nil, ErrStateExpired
 	}
+	return s, nil
+}
+
+// checkResponse checks that the authorization response belongs to the flow: it comes from
+// the browser that started it and from the provider's issuer (docs/security.md, A4, D1 and
+// D3). It returns the flow's provider.
+func (c *Connector) checkResponse(s *session, p *callbackParams, binding string) (*providers.Provider, error) {
 	if len(s.BindingHash) > 0 {
-		h := sha256.Sum256([]byte(o.binding))
-		if o.binding == "" || subtle.ConstantTimeCompare(h[:], s.BindingHash) != 1 {
+		h := sha256.Sum256([]byte(binding))
+		if binding == "" || subtle.ConstantTimeCompare(h[:], s.BindingHash) != 1 {
 			return nil, ErrStateBindingMismatch
 		}
 	}
@@ -270,40 +273,31 @@ func (c *Connector) Callback(ctx context.Context, r *http.Request, opts ...Callb
 	if prov.Issuer != "" && p.iss != prov.Issuer {
 		return nil, ErrIssuerMismatch
 	}
-	if p.errCode != "" {
-		perr := &ProviderError{Code: p.errCode, Description: cleanDescription(p.errDescription), URI: cleanErrorURI(p.errURI)}
-		c.emit(ctx, EventConnectionError, s.ProjectID, s.Provider, nil, perr)
-		return nil, perr
-	}
+	return prov, nil
+}
 
-	sctx, cancel = c.storeContext(ctx)
-	app, err := c.app(sctx, s.ProjectID, s.Provider, s.AppID)
-	cancel()
-	if err != nil {
-		return nil, err
-	}
+// exchange redeems the code with the flow's verifier at the token endpoint saved with the
+// flow, and reads the token response: the token and the connection's provider metadata.
+func (c *Connector) exchange(ctx context.Context, s *session, prov *providers.Provider, app *ProviderApp, code string) (*oauth2.Token, ProviderMetadata, error) {
 	cfg := oauth2.Config{
 		ClientID:     app.ClientID,
 		ClientSecret: app.ClientSecret.Reveal(),
 		Endpoint:     oauth2.Endpoint{TokenURL: s.TokenURL, AuthStyle: authStyle(prov)},
 		RedirectURL:  s.RedirectURI,
 	}
-	var exchangeOpts []oauth2.AuthCodeOption
+	var opts []oauth2.AuthCodeOption
 	if s.Verifier != "" {
-		exchangeOpts = append(exchangeOpts, oauth2.VerifierOption(s.Verifier))
+		opts = append(opts, oauth2.VerifierOption(s.Verifier))
 	}
 	for _, k := range slices.Sorted(maps.Keys(prov.TokenParams)) {
-		exchangeOpts = append(exchangeOpts, oauth2.SetAuthURLParam(k, prov.TokenParams[k]))
+		opts = append(opts, oauth2.SetAuthURLParam(k, prov.TokenParams[k]))
 	}
-	tok, err := cfg.Exchange(c.clientContext(ctx), p.code, exchangeOpts...)
+	tok, err := cfg.Exchange(c.clientContext(ctx), code, opts...)
 	if err != nil {
-		err = tokenError(err, p.code, s.Verifier, app.ClientSecret.Reveal(), app.ClientID)
-		c.emit(ctx, EventConnectionError, s.ProjectID, s.Provider, nil, err)
-		return nil, err
+		return nil, nil, tokenError(err, code, s.Verifier, app.ClientSecret.Reveal(), app.ClientID)
 	}
 	if err := checkToken(tok); err != nil {
-		c.emit(ctx, EventConnectionError, s.ProjectID, s.Provider, nil, err)
-		return nil, err
+		return nil, nil, err
 	}
 	var md ProviderMetadata
 	if len(s.Metadata)+len(prov.TokenMetadata) > 0 {
@@ -313,12 +307,16 @@ func (c *Connector) Callback(ctx context.Context, r *http.Request, opts ...Callb
 		}
 	}
 	if err := readTokenMetadata(prov, tok, md); err != nil {
-		c.emit(ctx, EventConnectionError, s.ProjectID, s.Provider, nil, err)
-		return nil, err
+		return nil, nil, err
 	}
 	if len(md) == 0 {
 		md = nil
 	}
+	return tok, md, nil
+}
+
+// saveAuthorized saves the connection a flow made, with its tokens.
+func (c *Connector) saveAuthorized(ctx context.Context, s *session, prov *providers.Provider, app *ProviderApp, tok *oauth2.Token, md ProviderMetadata) (*Connection, error) {
 	conn := &Connection{
 		ProjectID:            s.ProjectID,
 		Provider:             s.Provider,
@@ -333,7 +331,7 @@ func (c *Connector) Callback(ctx context.Context, r *http.Request, opts ...Callb
 	}
 	cr := &credentials{
 		AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, TokenType: tok.TokenType,
-		Expiry: c.expiry(tok), ObtainedAt: now, TokenURL: s.TokenURL, RefreshURL: s.RefreshURL,
+		Expiry: c.expiry(tok), ObtainedAt: c.now(), TokenURL: s.TokenURL, RefreshURL: s.RefreshURL,
 	}
 	return c.upsert(ctx, conn, cr)
 }
@@ -352,20 +350,17 @@ func (c *Connector) clientContext(ctx context.Context) context.Context {
 	return context.WithValue(ctx, oauth2.HTTPClient, c.httpClient)
 }
 
-// tokenError turns an error of x/oauth2 into one of connect's, keeping the RFC 6749 error
-// code and a cleaned description and dropping the response body, which may echo secrets.
-// The secrets of the request are blanked out of the description, should the provider echo
-// them there too.
+// tokenError turns an error of x/oauth2 into one of connect's: a provider's error response
+// becomes a *ProviderError made by providerError, with the secrets of the request kept out
+// of it; the response body, which may echo them too, is dropped (docs/security.md, H2).
 func tokenError(err error, secrets ...string) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
 		if re.Response != nil && re.Response.StatusCode >= 300 && re.Response.StatusCode < 400 {
 			return fmt.Errorf("%w (%d)", ErrUnexpectedRedirect, re.Response.StatusCode)
 		}
-		if re.ErrorCode != "" && errorChars(re.ErrorCode, false) && len(re.ErrorCode) <= maxErrorCode {
-			return fmt.Errorf("%w: %w", ErrExchangeFailed, &ProviderError{
-				Code: re.ErrorCode, Description: cleanDescription(redact(re.ErrorDescription, secrets)), URI: cleanErrorURI(re.ErrorURI),
-			})
+		if re.ErrorCode != "" {
+			return fmt.Errorf("%w: %w", ErrExchangeFailed, providerError(re.ErrorCode, re.ErrorDescription, re.ErrorURI, secrets...))
 		}
 		if re.Response != nil {
 			return fmt.Errorf("%w: the token endpoint answered %d", ErrExchangeFailed, re.Response.StatusCode)
@@ -385,11 +380,76 @@ func tokenError(err error, secrets ...string) error {
 	return fmt.Errorf("%w: the token response is not valid", ErrExchangeFailed)
 }
 
-// redact replaces each secret of at least four characters in s.
-func redact(s string, secrets []string) string {
+// providerError makes the *ProviderError of an error response, at the callback or at the
+// token endpoint. Apps log these errors and render them in pages, and a provider may echo
+// what it was sent, so each field is cleaned by its own rule and none may hold one of the
+// secrets of the request (docs/security.md, H2 and K1).
+func providerError(code, description, uri string, secrets ...string) *ProviderError {
+	return &ProviderError{
+		Code:        errorCode(code, secrets),
+		Description: errorDescription(description, secrets),
+		URI:         errorURI(uri, secrets),
+	}
+}
+
+// errorCode keeps an error code's letters, digits, "_", "-" and ".", the characters of every
+// registered code, replacing any other byte (markup, say) and the secrets with "_", capped
+// at 64 octets.
+func errorCode(s string, secrets []string) string {
+	b := []byte(redact(s, secrets, "_"))
+	for i, c := range b {
+		if !syntax.ErrorCodeChar(c) {
+			b[i] = '_'
+		}
+	}
+	// Replacing bytes may have spelt a secret out again.
+	s = redact(string(b), secrets, "_")
+	return s[:min(len(s), maxErrorCode)]
+}
+
+// errorDescription keeps the characters RFC 6749 allows in error_description, dropping also
+// < > & ' which could mark up a page, and the secrets, capped at 512 octets.
+func errorDescription(s string, secrets []string) string {
+	s = strings.Map(func(r rune) rune {
+		if r < utf8.RuneSelf && syntax.NQSChar(byte(r)) && !strings.ContainsRune("<>&'", r) {
+			return r
+		}
+		return -1
+	}, redact(s, secrets, redacted))
+	// Dropping bytes may have spelt a secret out again.
+	s = redact(s, secrets, redacted)
+	return s[:min(len(s), maxDescription)]
+}
+
+// errorURI keeps error_uri only when it is an absolute https URL of printable characters that
+// holds none of the secrets, in any escaping: a URI is dropped, not cut, since what is left of
+// it would still lead to a page that might show the rest.
+func errorURI(s string, secrets []string) string {
+	if e, err := metadata.ParseEndpoint(s); err != nil || e.Scheme != "https" || !syntax.Visible(s, false) {
+		return ""
+	}
+	forms := []string{s}
+	if u, err := url.PathUnescape(s); err == nil {
+		forms = append(forms, u)
+	}
+	if u, err := url.QueryUnescape(s); err == nil {
+		forms = append(forms, u)
+	}
+	for _, f := range forms {
+		if redact(f, secrets, "") != f {
+			return ""
+		}
+	}
+	return s
+}
+
+// redact replaces each secret of at least four characters in s with mark, as it is and as a
+// form-encoded body would carry it (a provider may echo the body of the request).
+func redact(s string, secrets []string, mark string) string {
 	for _, sec := range secrets {
 		if len(sec) >= 4 {
-			s = strings.ReplaceAll(s, sec, redacted)
+			s = strings.ReplaceAll(s, sec, mark)
+			s = strings.ReplaceAll(s, url.QueryEscape(sec), mark)
 		}
 	}
 	return s
@@ -460,7 +520,7 @@ func readTokenMetadata(p *providers.Provider, tok *oauth2.Token, md ProviderMeta
 			if err != nil || e.Scheme != "https" || !p.Hosts.Match(e.Host) {
 				return fmt.Errorf("%w: the token response's %s is not a URL on the provider's hosts", ErrExchangeFailed, f.Field)
 			}
-		} else if len(v) > 255 || !printableText(v) {
+		} else if len(v) > 255 || !syntax.Text(v) {
 			return fmt.Errorf("%w: the token response's %s is not short text", ErrExchangeFailed, f.Field)
 		}
 		md[f.Name] = MetadataValue{Value: v, Source: "token"}
@@ -476,7 +536,7 @@ func grantedScopes(tok *oauth2.Token, asked []string, sep string) []string {
 	}
 	var out []string
 	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || string(r) == sep }) {
-		if scopeToken(f) && len(f) <= maxScopeLen && len(out) < maxScopes && !seenBefore(out, len(out), f) {
+		if syntax.ScopeToken(f) && len(f) <= maxScopeLen && len(out) < maxScopes && !slices.Contains(out, f) {
 			out = append(out, f)
 		}
 	}

@@ -831,3 +831,209 @@ func TestCallbackFixesRefreshURL(t *testing.T) {
 		t.Errorf("refresh token %q, want the original kept", tok.RefreshToken)
 	}
 }
+
+// hostileErrorFields are error responses whose fields echo a secret of the request (SECRET
+// stands for one, ESCSECRET for one with its first byte percent-encoded) or carry what a page
+// must not render. want is the *ProviderError connect makes of them; at the callback,
+// malformed cases are refused before any store is touched.
+var hostileErrorFields = []struct {
+	name            string
+	code, desc, uri string
+	want            connect.ProviderError
+	malformed       bool // at the callback
+}{
+	{name: "secret as the error", code: "SECRET", want: connect.ProviderError{Code: "_"}},
+	{name: "secret in the error", code: "invalid_grant:SECRET", want: connect.ProviderError{Code: "invalid_grant__"}},
+	{name: "secret in the description", code: "invalid_grant", desc: "code SECRET is spent",
+		want: connect.ProviderError{Code: "invalid_grant", Description: "code [redacted] is spent"}},
+	{name: "secret in error_uri", code: "invalid_grant", uri: "https://acme.example/help?c=SECRET",
+		want: connect.ProviderError{Code: "invalid_grant"}},
+	{name: "escaped secret in error_uri", code: "invalid_grant", uri: "https://acme.example/help/ESCSECRET",
+		want: connect.ProviderError{Code: "invalid_grant"}},
+	{name: "markup", code: "<script>alert(1)</script>", desc: "<b>bold</b> & 'quoted'",
+		want: connect.ProviderError{Code: "_script_alert_1___script_", Description: "bbold/b  quoted"}},
+	{name: "control characters", code: "invalid\x00grant\r\n", desc: "a\x01b\r\nc", uri: "https://acme.example/\r\nx",
+		want: connect.ProviderError{Code: "invalid_grant__", Description: "abc"}, malformed: true},
+	{name: "over-long values", code: strings.Repeat("e", 1000), desc: strings.Repeat("d", 5000), uri: "https://acme.example/" + strings.Repeat("u", 5000),
+		want: connect.ProviderError{Code: strings.Repeat("e", 64), Description: strings.Repeat("d", 512)}, malformed: true},
+	{name: "http error_uri", code: "invalid_scope", uri: "http://acme.example/help", want: connect.ProviderError{Code: "invalid_scope"}},
+	{name: "javascript error_uri", code: "invalid_scope", uri: "javascript:alert(document.cookie)", want: connect.ProviderError{Code: "invalid_scope"}},
+	{name: "https error_uri kept", code: "invalid_scope", uri: "https://acme.example/help?topic=scopes",
+		want: connect.ProviderError{Code: "invalid_scope", URI: "https://acme.example/help?topic=scopes"}},
+}
+
+// echoSecret writes the secret into a hostile field.
+func echoSecret(field, secret string) string {
+	field = strings.ReplaceAll(field, "ESCSECRET", fmt.Sprintf("%%%02X", secret[0])+secret[1:])
+	return strings.ReplaceAll(field, "SECRET", secret)
+}
+
+// requestSecrets are the secrets a token request carries, in a fixed order.
+func requestSecrets(r *http.Request) []string {
+	var out []string
+	for _, k := range []string{"code", "code_verifier", "refresh_token", "password", "client_secret"} {
+		if v := r.PostForm.Get(k); v != "" {
+			out = append(out, v)
+		}
+	}
+	if _, p, ok := r.BasicAuth(); ok {
+		p, _ = url.QueryUnescape(p)
+		out = append(out, p)
+	}
+	return out
+}
+
+// assertSafeError checks that err carries want as its *ProviderError and that none of the
+// secrets shows in any rendering of err or of the *ProviderError.
+func assertSafeError(t *testing.T, err error, want connect.ProviderError, secrets []string) {
+	t.Helper()
+	var pe *connect.ProviderError
+	if !errors.As(err, &pe) {
+		t.Fatalf("error %v carries no *ProviderError", err)
+	}
+	if *pe != want {
+		t.Errorf("ProviderError = %+v, want %+v", *pe, want)
+	}
+	var outs []string
+	for _, v := range []any{err, pe} {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
+			outs = append(outs, fmt.Sprintf(verb, v))
+		}
+		j, _ := json.Marshal(v)
+		outs = append(outs, string(j))
+	}
+	outs = append(outs, err.Error())
+	for _, out := range outs {
+		for _, s := range secrets {
+			if strings.Contains(out, s) {
+				t.Errorf("a secret (%.8s…) shows in %.300q", s, out)
+			}
+		}
+	}
+}
+
+// TestTokenEndpointErrorsKeepNoSecrets: whatever a token endpoint's error echoes of the request,
+// at code exchange, refresh and the client credentials and password grants, the error connect
+// returns holds no secret of the request, and its fields are safe to render.
+func TestTokenEndpointErrorsKeepNoSecrets(t *testing.T) {
+	grants := []struct {
+		name string
+		// run sets the token endpoint up with hostile and makes one request that it answers.
+		run func(t *testing.T, f *cbFixture, hostile func(http.ResponseWriter, *http.Request)) error
+	}{
+		{"code exchange", func(t *testing.T, f *cbFixture, hostile func(http.ResponseWriter, *http.Request)) error {
+			f.te.setResponse(hostile)
+			_, err := f.c.Callback(context.Background(), callbackRequest("code="+sentinelCode+"&state="+f.begin(t).State))
+			return err
+		}},
+		{"refresh", func(t *testing.T, f *cbFixture, hostile func(http.ResponseWriter, *http.Request)) error {
+			conn, err := f.c.Callback(context.Background(), callbackRequest("code="+sentinelCode+"&state="+f.begin(t).State))
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.te.setResponse(hostile)
+			f.now = f.now.Add(2 * time.Hour)
+			ts, err := f.c.TokenSource(context.Background(), conn.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = ts.Token()
+			return err
+		}},
+		{"client credentials", func(t *testing.T, f *cbFixture, hostile func(http.ResponseWriter, *http.Request)) error {
+			f.te.setResponse(hostile)
+			r := connect.ConnectionRequest{ProjectID: "proj", Provider: "acme", GroupRef: "g", ConsumerRef: "u",
+				OAuth2ClientCredentials: &connect.OAuth2ClientCredentials{ClientID: "machine", ClientSecret: sentinelSecret}}
+			_, err := f.c.Connect(context.Background(), r)
+			return err
+		}},
+		{"password", func(t *testing.T, f *cbFixture, hostile func(http.ResponseWriter, *http.Request)) error {
+			f.te.setResponse(hostile)
+			r := connect.ConnectionRequest{ProjectID: "proj", Provider: "acme", GroupRef: "g", ConsumerRef: "u",
+				OAuth2PasswordCredentials: &connect.OAuth2PasswordCredentials{Username: "jane", Password: "SENTINEL_PW_0a1b2c3d",
+					ClientID: "pwd-client", ClientSecret: sentinelSecret}}
+			_, err := f.c.Connect(context.Background(), r)
+			return err
+		}},
+	}
+	allGrants := func(p *providers.Provider) {
+		p.AuthKinds = []providers.AuthKind{providers.OAuth2AuthorizationCode, providers.OAuth2ClientCredentials, providers.OAuth2PasswordCredentials}
+	}
+	for _, g := range grants {
+		for _, tt := range hostileErrorFields {
+			// Each secret of the request in turn (a request carries up to three).
+			for i := range 3 {
+				t.Run(fmt.Sprintf("%s/%s/%d", g.name, tt.name, i), func(t *testing.T) {
+					f := newCallbackFixture(t, allGrants)
+					var mu sync.Mutex
+					var secrets []string
+					hostile := func(w http.ResponseWriter, r *http.Request) {
+						got := requestSecrets(r)
+						mu.Lock()
+						secrets = got
+						mu.Unlock()
+						secret := got[i%len(got)]
+						body, _ := json.Marshal(map[string]string{
+							"error": echoSecret(tt.code, secret), "error_description": echoSecret(tt.desc, secret), "error_uri": echoSecret(tt.uri, secret),
+						})
+						w.Header().Set("Content-Type", "application/json")
+						w.WriteHeader(http.StatusBadRequest)
+						_, _ = w.Write(body)
+					}
+					err := g.run(t, f, hostile)
+					if !errors.Is(err, connect.ErrExchangeFailed) {
+						t.Fatalf("error %v, want ErrExchangeFailed", err)
+					}
+					mu.Lock()
+					defer mu.Unlock()
+					if len(secrets) == 0 {
+						t.Fatal("the token endpoint saw no secret")
+					}
+					assertSafeError(t, err, tt.want, append(secrets, sentinelSecret, sentinelCode, sentinelRT, sentinelAT))
+					if strings.Contains(f.logs.String(), secrets[i%len(secrets)]) {
+						t.Errorf("the logs show a secret")
+					}
+				})
+			}
+		}
+	}
+}
+
+// TestCallbackErrorsKeepNoSecrets: an error response at the callback is cleaned as a token
+// endpoint's is, and echoes none of the flow's secrets: its state, its browser binding, its
+// verifier, or the secret of its app.
+func TestCallbackErrorsKeepNoSecrets(t *testing.T) {
+	for _, tt := range hostileErrorFields {
+		for _, which := range []string{"state", "binding", "verifier", "client secret"} {
+			t.Run(tt.name+"/"+which, func(t *testing.T) {
+				f := newCallbackFixture(t)
+				a := f.begin(t, func(r *connect.OAuthConnectRequest) { r.EnableCSRFProtection = true })
+				verifier, _, _, _, err := connect.SessionFields(f.states.saved[state.Key(a.State)])
+				if err != nil {
+					t.Fatal(err)
+				}
+				secret := map[string]string{"state": a.State, "binding": a.Binding.Reveal(), "verifier": verifier, "client secret": sentinelSecret}[which]
+				q := url.Values{"state": {a.State}, "error": {echoSecret(tt.code, secret)}}
+				if tt.desc != "" {
+					q.Set("error_description", echoSecret(tt.desc, secret))
+				}
+				if tt.uri != "" {
+					q.Set("error_uri", echoSecret(tt.uri, secret))
+				}
+				r := callbackRequest(q.Encode())
+				r.AddCookie(&http.Cookie{Name: connect.BindingCookieName(a.State), Value: a.Binding.Reveal()})
+				_, err = f.c.Callback(context.Background(), r)
+				if tt.malformed {
+					if !errors.Is(err, connect.ErrMalformedCallback) {
+						t.Fatalf("Callback = %v, want ErrMalformedCallback", err)
+					}
+					return
+				}
+				assertSafeError(t, err, tt.want, []string{a.State, a.Binding.Reveal(), verifier, sentinelSecret})
+				if f.te.requests.Load() != 0 || len(f.stored(t)) != 0 {
+					t.Errorf("a provider error led to a token request or a connection")
+				}
+			})
+		}
+	}
+}
