@@ -95,6 +95,12 @@ func TestIsLoopback(t *testing.T) {
 		{"other address", "128.0.0.1", false},
 		{"unspecified", "0.0.0.0", false},
 		{"name", "127.example.com", false},
+		{"uppercase localhost", "LOCALHOST", false},
+		{"name under a loopback-looking label", "127.0.0.1.nip.io", false},
+		{"IPv6 unspecified", "::", false},
+		{"link-local metadata", "169.254.169.254", false},
+		{"octal", "0177.0.0.1", false},
+		{"decimal", "2130706433", false},
 		{"empty", "", false},
 	}
 	for _, tt := range tests {
