@@ -3,7 +3,6 @@ package connect
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"slices"
 	"sync"
 )
@@ -23,21 +22,6 @@ type ProviderApp struct {
 	// Default marks the app used when a request names no providerAppId and the project has
 	// several apps for the provider.
 	Default bool `json:"default,omitempty"`
-}
-
-// String describes the app without its secret.
-func (a ProviderApp) String() string {
-	return fmt.Sprintf("ProviderApp{ID:%s ProjectID:%s Provider:%s ClientID:%s ClientSecret:%s Scopes:%v Default:%t}",
-		a.ID, a.ProjectID, a.Provider, a.ClientID, a.ClientSecret, a.Scopes, a.Default)
-}
-
-// Format writes [ProviderApp.String] for every verb, so %v, %+v and %#v never show the secret.
-func (a ProviderApp) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(a.String())) }
-
-// LogValue describes the app for log/slog without its secret.
-func (a ProviderApp) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("id", a.ID), slog.String("projectId", a.ProjectID),
-		slog.String("provider", a.Provider), slog.String("clientId", a.ClientID))
 }
 
 // Validate checks the app's fields and returns a *[ValidationError] naming each bad one by its

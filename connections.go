@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"slices"
 	"sync"
 	"time"
@@ -114,22 +113,6 @@ type ConnectionRecord struct {
 	Credentials []byte
 	// Version counts the record's updates; [ConnectionStore.Put] compares and bumps it.
 	Version int64
-}
-
-// String describes the record without its credentials, which it shows only by length.
-func (r ConnectionRecord) String() string {
-	return fmt.Sprintf("ConnectionRecord{Connection:%+v Credentials:[%d bytes] Version:%d}", r.Connection, len(r.Credentials), r.Version)
-}
-
-// Format writes [ConnectionRecord.String] for every verb, so that no verb shows the
-// credentials, which are plaintext in a memory store without a keyring.
-func (r ConnectionRecord) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(r.String())) }
-
-// LogValue describes the record for log/slog without its credentials.
-func (r ConnectionRecord) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("id", r.Connection.ID), slog.String("projectId", r.Connection.ProjectID),
-		slog.String("provider", r.Connection.Provider), slog.Int("credentialBytes", len(r.Credentials)),
-		slog.Int64("version", r.Version))
 }
 
 // Clone returns a deep copy of the record.
