@@ -2,8 +2,10 @@ package connect
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"maps"
 	"net/http"
@@ -14,6 +16,7 @@ import (
 	"time"
 
 	"github.com/connectkit/connect/metadata"
+	"github.com/connectkit/connect/pkce"
 	"github.com/connectkit/connect/providers"
 	"github.com/connectkit/connect/state"
 )
@@ -46,28 +49,8 @@ func (c *Connector) AuthorizeURL(ctx context.Context, req OAuthConnectRequest) (
 	if c.redirectURL == "" {
 		return nil, errors.New("connect: Config.RedirectURL is not set")
 	}
-	workspace, md := req.ProviderWorkspaceRef, req.ProviderMetadata
-	if req.AuthorizeURL != "" {
-		var err error
-		if workspace, md, err = c.inputsFromAuthorizeURL(&req); err != nil {
-			return nil, err
-		}
-	}
-	// The inputs map, the scope list and the session buffer are the Connector's, lent to this
-	// call and given back cleared: what the flow keeps of them it copies.
-	sc := c.scratch()
-	defer c.release(sc)
-	p, values, authURL, tokenURL, err := c.resolveProvider(req.Provider, providers.OAuth2AuthorizationCode, "provider",
-		workspace, md, sc.inputs)
+	rp, err := c.resolveAuthorize(&req)
 	if err != nil {
-		return nil, err
-	}
-	refreshURL, err := p.RefreshEndpoint(values)
-	if err != nil {
-		return nil, inputError(err)
-	}
-	sep := p.Separator()
-	if _, err := checkScopes(req.Scopes, sep); err != nil {
 		return nil, err
 	}
 	sctx, cancel := c.storeContext(ctx)
@@ -79,109 +62,185 @@ func (c *Connector) AuthorizeURL(ctx context.Context, req OAuthConnectRequest) (
 	if req.ClientID != "" && req.ClientID != app.ClientID {
 		return nil, invalid("clientId", "is not the client id of the provider app", nil)
 	}
+	params, scopes, err := authorizeParams(&req, rp.p, app, rp.authURL)
+	if err != nil {
+		return nil, err
+	}
+	params.RedirectURI = c.redirectURL
+	secrets, err := newFlowSecrets(c.rand, rp.p.PKCE != providers.PKCEUnsupported, req.EnableCSRFProtection)
+	if err != nil {
+		return nil, err
+	}
+	params.State, params.CodeChallenge = secrets.state, secrets.challenge
+	u, err := AuthorizeURL(params)
+	if err != nil {
+		return nil, err
+	}
 
+	now := c.now()
+	s := session{
+		ProjectID:    req.ProjectID,
+		Provider:     rp.p.Name,
+		GroupRef:     req.GroupRef,
+		GroupName:    orDefault(req.GroupName, req.GroupRef),
+		ConsumerRef:  req.ConsumerRef,
+		ConsumerName: orDefault(req.ConsumerName, req.ConsumerRef),
+		Workspace:    rp.values["workspace"],
+		Metadata:     metadataOnly(rp.values),
+		AppID:        app.ID,
+		RedirectURI:  c.redirectURL,
+		TokenURL:     rp.tokenURL,
+		RefreshURL:   rp.refreshURL,
+		Scopes:       scopes,
+		Verifier:     secrets.verifier,
+		CreatedAt:    now,
+		ExpiresAt:    now.Add(c.stateTTL),
+	}
+	if secrets.binding != "" {
+		h := sha256.Sum256([]byte(secrets.binding))
+		s.BindingHash = h[:]
+	}
+	if err := c.saveSession(ctx, sctx, &s, secrets.state); err != nil {
+		return nil, err
+	}
+	c.log.LogAttrs(ctx, slog.LevelDebug, "connect: authorization started",
+		slog.String("provider", s.Provider), slog.String("projectId", s.ProjectID), slog.String("appId", s.AppID))
+	return &Authorization{URL: u, State: secrets.state, ExpiresAt: s.ExpiresAt, Binding: Secret(secrets.binding)}, nil
+}
+
+// resolvedProvider is a flow's provider with its endpoints rendered from the request's inputs.
+type resolvedProvider struct {
+	p                             *providers.Provider
+	values                        metadata.Values
+	authURL, tokenURL, refreshURL string
+}
+
+// resolveAuthorize looks the request's provider up, checks the request's inputs (from
+// authorizeUrl too, when given) and scopes against it, and renders its endpoints.
+func (c *Connector) resolveAuthorize(req *OAuthConnectRequest) (*resolvedProvider, error) {
+	workspace, md := req.ProviderWorkspaceRef, req.ProviderMetadata
+	if req.AuthorizeURL != "" {
+		var err error
+		if workspace, md, err = c.inputsFromAuthorizeURL(req); err != nil {
+			return nil, err
+		}
+	}
+	var rp resolvedProvider
+	var err error
+	rp.p, rp.values, rp.authURL, rp.tokenURL, err = c.resolveProvider(req.Provider, providers.OAuth2AuthorizationCode,
+		"provider", workspace, md)
+	if err != nil {
+		return nil, err
+	}
+	if rp.refreshURL, err = rp.p.RefreshEndpoint(rp.values); err != nil {
+		return nil, inputError(err)
+	}
+	if _, err := checkScopes(req.Scopes, rp.p.Separator()); err != nil {
+		return nil, err
+	}
+	return &rp, nil
+}
+
+// authorizeParams applies the provider's rules to the request: the provider's and the app's
+// scopes before the request's, how the provider grants refresh tokens, its fixed parameters
+// and its default prompt. It returns the builder's inputs but for the redirect URI, the state
+// and the challenge, and the scopes asked for as the session keeps them.
+func authorizeParams(req *OAuthConnectRequest, p *providers.Provider, app *ProviderApp, authURL string) (
+	AuthorizeParams, []string, error) {
+	sep := p.Separator()
 	// The app's scopes are scope tokens (ProviderApp.Validate), but only here is the
 	// provider's separator known: one of them may not hold it.
 	for i, sc := range app.Scopes {
 		if strings.Contains(sc, sep) {
-			return nil, invalid("providerAppId", "scope "+strconv.Itoa(i)+" of the provider app holds the provider's scope separator", nil)
+			return AuthorizeParams{}, nil, invalid("providerAppId",
+				"scope "+strconv.Itoa(i)+" of the provider app holds the provider's scope separator", nil)
 		}
 	}
-	scopes := slices.Grow(sc.scopes[:0], len(p.DefaultScopes)+len(app.Scopes)+len(req.Scopes)+1)
-	scopes = append(scopes, p.DefaultScopes...)
-	scopes = append(scopes, app.Scopes...)
-	scopes = append(scopes, req.Scopes...)
-	fixed := p.EncodedAuthParams()
-	disableOffline := true
+	scopes := slices.Concat(p.DefaultScopes, app.Scopes, req.Scopes)
+	fixed := make(url.Values, len(p.AuthParams)+1)
+	for k, v := range p.AuthParams {
+		fixed.Set(k, v)
+	}
+	offline := false
 	if !req.DisableOfflineAccess {
 		switch p.Refresh.By {
 		case "", providers.RefreshByOfflineAccess:
-			disableOffline = false
+			offline = true
 		case providers.RefreshByScope:
 			scopes = append(scopes, p.Refresh.Scope)
 		case providers.RefreshByParam:
-			fixed = joinQuery(fixed, url.QueryEscape(p.Refresh.Param)+"="+url.QueryEscape(p.Refresh.Value))
+			fixed.Set(p.Refresh.Param, p.Refresh.Value)
 		}
 	}
 	if len(scopes) > maxScopes {
-		return nil, invalid("scopes", "with the provider's and the app's scopes, at most 50 scopes", nil)
+		return AuthorizeParams{}, nil, invalid("scopes", "with the provider's and the app's scopes, at most 50 scopes", nil)
+	}
+	if len(fixed) > 0 {
+		if strings.Contains(authURL, "?") {
+			authURL += "&" + fixed.Encode()
+		} else {
+			authURL += "?" + fixed.Encode()
+		}
 	}
 	prompt, noPrompt := req.Prompt, false
 	if prompt == "" {
 		prompt, noPrompt = p.Prompt, p.NoPrompt
 	}
-
-	secrets, err := newFlowSecrets(c.rand, p.PKCE != providers.PKCEUnsupported, req.EnableCSRFProtection)
-	if err != nil {
-		return nil, err
-	}
-	tok := secrets.state
-	scopes = dedupe(scopes, !disableOffline)
-	sc.scopes = scopes
-	s := session{
-		ProjectID:    req.ProjectID,
-		Provider:     p.Name,
-		GroupRef:     req.GroupRef,
-		GroupName:    orDefault(req.GroupName, req.GroupRef),
-		ConsumerRef:  req.ConsumerRef,
-		ConsumerName: orDefault(req.ConsumerName, req.ConsumerRef),
-		Workspace:    values["workspace"],
-		Metadata:     metadataOnly(values),
-		AppID:        app.ID,
-		RedirectURI:  c.redirectURL,
-		TokenURL:     tokenURL,
-		RefreshURL:   refreshURL,
-		Scopes:       scopes,
-		Verifier:     secrets.verifier,
-	}
-	if secrets.binding != "" {
-		s.BindingHash = secrets.bindingHash[:]
-	}
-
-	if fixed != "" {
-		if strings.IndexByte(authURL, '?') >= 0 {
-			authURL += "&" + fixed
-		} else {
-			authURL += "?" + fixed
-		}
-	}
-	checked := c.checked
-	checked.scopes = true // the request's by checkScopes above; the provider's and the app's when loaded
-	u, err := buildAuthorizeURL(&AuthorizeParams{
+	return AuthorizeParams{
 		AuthorizeURL:         authURL,
 		ClientID:             app.ClientID,
-		RedirectURI:          c.redirectURL,
-		State:                tok,
 		Scopes:               scopes,
 		ScopeSeparator:       sep,
 		Prompt:               prompt,
 		NoPrompt:             noPrompt,
 		AdditionalParams:     req.AdditionalParams,
-		DisableOfflineAccess: disableOffline,
-		CodeChallenge:        secrets.challenge,
-	}, &checked)
-	if err != nil {
-		return nil, err
-	}
+		DisableOfflineAccess: !offline,
+	}, slices.Collect(uniqueScopes(scopes, offline)), nil
+}
 
-	// expiresAt, not s.ExpiresAt, goes into the Authorization: escape analysis follows
-	// structs whole, and s holding a pointer to the stack must not reach the heap.
-	now := c.now()
-	expiresAt := now.Add(c.stateTTL)
-	s.CreatedAt, s.ExpiresAt = now, expiresAt
-	// Save copies what it keeps (state.Store's contract), so the record's buffer goes back
-	// to the scratch.
-	sc.buf = s.appendTo(sc.buf[:0])
-	if err := c.states.Save(sctx, state.Key(tok), sc.buf, c.stateTTL); err != nil {
+// flowSecrets are the random values of one authorization: the state token, the PKCE verifier
+// and its S256 challenge, and the browser binding. Those a flow does not use are empty.
+type flowSecrets struct {
+	state, verifier, challenge, binding string
+}
+
+// newFlowSecrets makes a flow's secrets from r, in the order state, verifier, binding. If r
+// fails or ends early there are no secrets and the error matches [ErrRandom]; nothing falls
+// back to another source.
+func newFlowSecrets(r io.Reader, verifier, binding bool) (flowSecrets, error) {
+	var fs flowSecrets
+	var err error
+	if fs.state, err = state.NewToken(r); err != nil {
+		return flowSecrets{}, fmt.Errorf("%w: %v", ErrRandom, err)
+	}
+	if verifier {
+		if fs.verifier, err = pkce.NewVerifierFrom(r); err != nil {
+			return flowSecrets{}, fmt.Errorf("%w: %v", ErrRandom, err)
+		}
+		fs.challenge = pkce.Challenge(fs.verifier)
+	}
+	if binding {
+		// A binding is a value as unguessable as a state token, and of its form.
+		if fs.binding, err = state.NewToken(r); err != nil {
+			return flowSecrets{}, fmt.Errorf("%w: %v", ErrRandom, err)
+		}
+	}
+	return fs, nil
+}
+
+// saveSession saves the pending authorization s under the SHA-256 of its state token, with
+// the store calls bounded by sctx. A failure is logged on ctx, which outlives sctx.
+func (c *Connector) saveSession(ctx, sctx context.Context, s *session, token string) error {
+	rec, err := s.marshal()
+	if err != nil {
+		return err
+	}
+	if err := c.states.Save(sctx, state.Key(token), rec, c.stateTTL); err != nil {
 		c.log.LogAttrs(ctx, slog.LevelError, "connect: saving the pending authorization failed",
-			slog.String("provider", p.Name), slog.String("projectId", req.ProjectID), slog.Any("error", err))
-		return nil, fmt.Errorf("%w: saving the pending authorization: %w", ErrStoreUnavailable, err)
+			slog.String("provider", s.Provider), slog.String("projectId", s.ProjectID), slog.Any("error", err))
+		return fmt.Errorf("%w: saving the pending authorization: %w", ErrStoreUnavailable, err)
 	}
-	if c.log.Enabled(ctx, slog.LevelDebug) {
-		c.log.LogAttrs(ctx, slog.LevelDebug, "connect: authorization started",
-			slog.String("provider", p.Name), slog.String("projectId", req.ProjectID), slog.String("appId", app.ID))
-	}
-	return &Authorization{URL: u, State: tok, ExpiresAt: expiresAt, Binding: Secret(secrets.binding)}, nil
+	return nil
 }
 
 // inputsFromAuthorizeURL reads the provider's inputs from the request's authorizeUrl and
@@ -222,39 +281,6 @@ func (c *Connector) inputsFromAuthorizeURL(req *OAuthConnectRequest) (string, Pr
 	return workspace, md, nil
 }
 
-// flowScratch is what one AuthorizeURL call borrows from its Connector: the map its inputs
-// resolve into, its scope list and the buffer its session is encoded into.
-type flowScratch struct {
-	inputs metadata.Values
-	scopes []string
-	buf    []byte
-}
-
-func (c *Connector) scratch() *flowScratch {
-	if sc, ok := c.scratches.Get().(*flowScratch); ok {
-		return sc
-	}
-	return &flowScratch{inputs: make(metadata.Values, 4)}
-}
-
-// release clears sc, so that it holds no input, scope or session of the flow it served,
-// and gives it back. The scope list is cleared to its capacity, since deduplication leaves
-// scopes past its end; the buffer only to its length, since past it every byte is zero: a
-// new or grown buffer comes zeroed, and release leaves it so.
-func (c *Connector) release(sc *flowScratch) {
-	clear(sc.inputs)
-	clear(sc.scopes[:cap(sc.scopes)])
-	clear(sc.buf)
-	sc.buf = sc.buf[:0]
-	if cap(sc.scopes) > maxPooledScopes {
-		sc.scopes = nil
-	}
-	if cap(sc.buf) > maxPooledSession {
-		sc.buf = nil
-	}
-	c.scratches.Put(sc)
-}
-
 func metadataOnly(v metadata.Values) map[string]string {
 	if _, ok := v["workspace"]; len(v) == 0 || len(v) == 1 && ok {
 		return nil // the common case: no metadata but the workspace
@@ -271,34 +297,6 @@ func metadataOnly(v metadata.Values) map[string]string {
 	}
 	return m
 }
-
-// dedupe drops repeated scopes in place, keeping the order, and appends offline_access when
-// asked and missing.
-func dedupe(scopes []string, offline bool) []string {
-	out := scopes[:0]
-	for _, s := range scopes {
-		if !seenBefore(out, len(out), s) {
-			out = append(out, s)
-		}
-	}
-	if offline && !seenBefore(out, len(out), offlineAccess) {
-		out = append(out, offlineAccess)
-	}
-	return out
-}
-
-func joinQuery(a, b string) string {
-	if a == "" {
-		return b
-	}
-	return a + "&" + b
-}
-
-// Caps on what a scratch keeps when it goes back: a rare huge flow's buffers are dropped.
-const (
-	maxPooledSession = 16 << 10
-	maxPooledScopes  = 4 * maxScopes
-)
 
 // Cookie returns the cookie that keeps the Binding in the browser that starts the flow, for
 // a backend to set on its response: named by [BindingCookieName], HttpOnly, Secure, SameSite=Lax

@@ -16,6 +16,7 @@ import (
 
 	"github.com/connectkit/connect"
 	"github.com/connectkit/connect/pkce"
+	"github.com/connectkit/connect/providers"
 	"github.com/connectkit/connect/state"
 	"github.com/google/go-cmp/cmp"
 )
@@ -320,6 +321,31 @@ func TestConnectorAuthorizeURLErrors(t *testing.T) {
 			r.AdditionalParams = "access_type=online"
 			return r
 		}, []string{"additionalParams.access_type"}, connect.ErrReservedParam},
+		{"reserved additional param re-spelt", func() connect.OAuthConnectRequest {
+			r := request("plain")
+			r.AdditionalParams = "redirect.uri=https%3A%2F%2Fevil.example%2Fcb"
+			return r
+		}, []string{"additionalParams.redirect.uri"}, connect.ErrReservedParam},
+		{"reserved additional param escaped", func() connect.OAuthConnectRequest {
+			r := request("plain")
+			r.AdditionalParams = "code%2Echallenge%2Emethod=plain"
+			return r
+		}, []string{"additionalParams.code_challenge_method"}, connect.ErrReservedParam},
+		{"reserved additional param as an array", func() connect.OAuthConnectRequest {
+			r := request("plain")
+			r.AdditionalParams = "client_id[]=evil"
+			return r
+		}, []string{"additionalParams.client_id"}, connect.ErrReservedParam},
+		{"fixed param re-spelt", func() connect.OAuthConnectRequest {
+			r := request("goog")
+			r.AdditionalParams = "include.granted.scopes=false"
+			return r
+		}, []string{"additionalParams.include.granted.scopes"}, connect.ErrReservedParam},
+		{"refresh param re-spelt", func() connect.OAuthConnectRequest {
+			r := request("goog")
+			r.AdditionalParams = "Access.Type=online"
+			return r
+		}, []string{"additionalParams.Access.Type"}, connect.ErrReservedParam},
 		{"bad prompt", func() connect.OAuthConnectRequest { r := request("plain"); r.Prompt = "none+consent"; return r },
 			[]string{"prompt"}, connect.ErrInvalidPrompt},
 	}
@@ -346,6 +372,35 @@ func TestConnectorAuthorizeURLErrors(t *testing.T) {
 	}
 }
 
+// TestProviderFixedParamsRespelt refuses a provider whose fixed authorize parameters a
+// lenient server reads as a reserved parameter, or as each other (see TestAuthorizeURLRespeltParams).
+func TestProviderFixedParamsRespelt(t *testing.T) {
+	tests := []struct {
+		name       string
+		authParams map[string]string
+		refresh    providers.Refresh
+	}{
+		{name: "fixed redirect.uri", authParams: map[string]string{"redirect.uri": "https://evil.example/cb"}},
+		{name: "fixed Response.Type", authParams: map[string]string{"Response.Type": "token"}},
+		{name: "fixed twice", authParams: map[string]string{"audience": "a", "Audience": "b"}},
+		{name: "fixed twice, re-spelt", authParams: map[string]string{"access_type": "online", "access.type": "offline"}},
+		{name: "refresh param re-spelt", refresh: providers.Refresh{By: providers.RefreshByParam, Param: "code.challenge", Value: "x"}},
+		{name: "refresh param fixed re-spelt", authParams: map[string]string{"access.type": "online"},
+			refresh: providers.Refresh{By: providers.RefreshByParam, Param: "access_type", Value: "offline"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := providers.NewRegistry().Register(&providers.Provider{
+				Name: "fixed", AuthURL: "https://auth.fixed.example/authorize", TokenURL: "https://auth.fixed.example/token",
+				AuthParams: tt.authParams, Refresh: tt.refresh,
+			})
+			if err == nil {
+				t.Errorf("Register accepted authParams %v, refresh %+v", tt.authParams, tt.refresh)
+			}
+		})
+	}
+}
+
 func TestConnectorAppChoice(t *testing.T) {
 	f := newFixture(t)
 	r := request("plain")
@@ -364,7 +419,7 @@ func TestConnectorAppChoice(t *testing.T) {
 	}
 }
 
-// TestConnectorAuthorizeURLFromSeed002 covers seed 002's authorizeUrl and clientId: the
+// TestConnectorAuthorizeURLFromSeed002 covers Versori's authorizeUrl and clientId: the
 // provider's inputs are read from the authorize URL, which can never point the flow elsewhere,
 // and the client id must be the app's.
 func TestConnectorAuthorizeURLFromSeed002(t *testing.T) {

@@ -326,6 +326,66 @@ func TestAuthorizeURLAdditionalParamErrors(t *testing.T) {
 	}
 }
 
+// TestAuthorizeURLRespeltParams refuses the keys that a server rewriting parameter names
+// reads as a reserved parameter or one the authorize URL carries: PHP reads "redirect.uri",
+// "redirect uri", "redirect[uri" and "redirect_uri[]" all as redirect_uri, and keeps the last.
+func TestAuthorizeURLRespeltParams(t *testing.T) {
+	tests := []struct {
+		name     string
+		base     string
+		extra    string
+		field    string
+		reserved bool
+	}{
+		{name: "dot in redirect_uri", extra: "redirect.uri=https%3A%2F%2Fevil.example%2Fcb", field: "additionalParams.redirect.uri", reserved: true},
+		{name: "dot in client_id", extra: "client.id=evil", field: "additionalParams.client.id", reserved: true},
+		{name: "dot in response_type", extra: "response.type=token", field: "additionalParams.response.type", reserved: true},
+		{name: "dot in code_challenge", extra: "code.challenge=x", field: "additionalParams.code.challenge", reserved: true},
+		{name: "dots in code_challenge_method", extra: "code.challenge.method=plain", field: "additionalParams.code.challenge.method", reserved: true},
+		{name: "one dot in code_challenge_method", extra: "code_challenge.method=plain", field: "additionalParams.code_challenge.method", reserved: true},
+		{name: "dot and case", extra: "a=1&Redirect.URI=x", field: "additionalParams.Redirect.URI", reserved: true},
+		{name: "dot in nonce's neighbour", extra: "response.mode=form_post", field: "additionalParams.response.mode", reserved: true},
+		{name: "escaped dot", extra: "redirect%2Euri=x", field: "additionalParams.redirect_uri", reserved: true},
+		{name: "escaped space", extra: "redirect%20uri=x", field: "additionalParams.redirect_uri", reserved: true},
+		{name: "plus as space", extra: "redirect+uri=x", field: "additionalParams.redirect_uri", reserved: true},
+		{name: "raw space", extra: "redirect uri=x", field: "additionalParams.redirect_uri", reserved: true},
+		{name: "open bracket", extra: "redirect[uri=x", field: "additionalParams.redirect_uri", reserved: true},
+		{name: "escaped open bracket", extra: "redirect%5Buri=x", field: "additionalParams.redirect_uri", reserved: true},
+		{name: "array", extra: "redirect_uri[]=x", field: "additionalParams.redirect_uri", reserved: true},
+		{name: "escaped array", extra: "state%5B0%5D=x", field: "additionalParams.state", reserved: true},
+		{name: "tab after", extra: "state%09=x", field: "additionalParams.state", reserved: true},
+		{name: "escaped upper case", extra: "%53TATE=x", field: "additionalParams.state", reserved: true},
+		{name: "re-spelt fixed parameter", base: "https://auth.example.com/a?access_type=offline", extra: "access.type=online",
+			field: "additionalParams.access.type", reserved: true},
+		{name: "re-spelt fixed parameter, other case", base: "https://auth.example.com/a?access.type=offline", extra: "Access_Type=online",
+			field: "additionalParams.Access_Type", reserved: true},
+		{name: "re-spelt twice", extra: "login.hint=a&login_hint=b", field: "additionalParams.login_hint"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := baseParams()
+			if tt.base != "" {
+				p.AuthorizeURL = tt.base
+			}
+			p.AdditionalParams = tt.extra
+			u, err := connect.AuthorizeURL(p)
+			if err == nil {
+				t.Fatalf("AuthorizeURL = %q, want an error", u)
+			}
+			assertField(t, err, tt.field)
+			if got := errors.Is(err, connect.ErrReservedParam); got != tt.reserved {
+				t.Errorf("errors.Is(err, ErrReservedParam) = %v, want %v (err %v)", got, tt.reserved, err)
+			}
+		})
+	}
+	// approval_prompt re-spelt is approval_prompt: no default prompt beside it.
+	p := baseParams()
+	p.AdditionalParams = "approval.prompt=force"
+	if _, q := build(t, p); q.Has("prompt") {
+		t.Errorf("prompt = %q beside approval.prompt, want none", q["prompt"])
+	}
+}
+
 func manyParams(n int) string {
 	parts := make([]string, n)
 	for i := range parts {

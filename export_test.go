@@ -1,5 +1,7 @@
 package connect
 
+import "github.com/connectkit/connect/keyring"
+
 // SessionFields decodes a session record for the external tests.
 func SessionFields(rec []byte) (verifier, groupName, consumerName string, bindingHash []byte, err error) {
 	s, err := unmarshalSession(rec)
@@ -9,5 +11,11 @@ func SessionFields(rec []byte) (verifier, groupName, consumerName string, bindin
 	return s.Verifier, s.GroupName, s.ConsumerName, s.BindingHash, nil
 }
 
-// ValidateWithValidator runs validator/v10 on a request, without the fast path.
-func ValidateWithValidator(r *OAuthConnectRequest) error { return validateStruct(r) }
+// OpenCredentials returns the plaintext of a record's sealed credentials, for the external
+// tests to see the format they were sealed in.
+func OpenCredentials(keys *keyring.Keyring, rec *ConnectionRecord) ([]byte, error) {
+	if len(rec.Credentials) == 0 || rec.Credentials[0] != credentialsSealed {
+		return nil, errCredentials
+	}
+	return keys.Open(rec.Credentials[1:], credentialsAAD(&rec.Connection))
+}

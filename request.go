@@ -8,9 +8,10 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/go-playground/validator/v10"
+
+	"github.com/connectkit/connect/internal/syntax"
 )
 
 // OAuthConnectRequest asks for an authorize URL: the body of Ampersand's
@@ -48,12 +49,12 @@ type OAuthConnectRequest struct {
 	// DisableOfflineAccess asks for no refresh token: neither offline_access nor the
 	// provider's own refresh scope or parameter is added.
 	DisableOfflineAccess bool `json:"disableOfflineAccess,omitempty"`
-	// AuthorizeURL, when set (seed 002's authorizeUrl), must be the provider's authorize URL
+	// AuthorizeURL, when set (Versori's authorizeUrl), must be the provider's authorize URL
 	// as the catalog renders it: the provider's workspace and other inputs in it are read
 	// from it, and must agree with ProviderWorkspaceRef and ProviderMetadata where those
 	// give them too. It can never point the flow at another URL.
 	AuthorizeURL string `json:"authorizeUrl,omitempty" validate:"omitempty,max=2048"`
-	// ClientID, when set (seed 002's clientId), must be the client id of the provider app
+	// ClientID, when set (Versori's clientId), must be the client id of the provider app
 	// the flow uses.
 	ClientID string `json:"clientId,omitempty" validate:"omitempty,max=1024"`
 }
@@ -137,43 +138,7 @@ type TokenValue struct {
 
 // Validate checks the request's fields. It returns nil or a *[ValidationError] listing every
 // offending field by its JSON name.
-func (r *OAuthConnectRequest) Validate() error {
-	if r.plainlyValid() {
-		return nil
-	}
-	// validator keeps what it is given reachable: it gets a copy, so that r itself stays
-	// on its caller's stack.
-	cp := *r
-	return validateStruct(&cp)
-}
-
-// plainlyValid is a fast, conservative check: it reports true only for requests that
-// certainly pass the validate tags (FuzzOAuthConnectRequestValidate holds it to that), so
-// that the common request skips the reflection of validator/v10. Anything unusual goes to
-// the validator, which also writes the error.
-func (r *OAuthConnectRequest) plainlyValid() bool {
-	return plainIdent(r.ProjectID, 255) && plainIdent(r.Provider, 63) &&
-		plainText(r.GroupRef, 1, 255) && plainText(r.ConsumerRef, 1, 255) &&
-		plainText(r.GroupName, 0, 255) && plainText(r.ConsumerName, 0, 255) &&
-		plainText(r.ProviderWorkspaceRef, 0, 253) && (r.ProviderAppID == "" || plainIdent(r.ProviderAppID, 255)) &&
-		len(r.ProviderMetadata) == 0 && len(r.Scopes) <= 50 && len(r.Prompt) <= 256 &&
-		len(r.AdditionalParams) <= 65536 && r.AuthorizeURL == "" && r.ClientID == ""
-}
-
-func plainIdent(s string, max int) bool { return s != "" && len(s) <= max && ident(s) }
-
-// plainText reports whether s has min to max printable ASCII characters.
-func plainText(s string, min, max int) bool {
-	if len(s) < min || len(s) > max {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c > 0x7e {
-			return false
-		}
-	}
-	return true
-}
+func (r *OAuthConnectRequest) Validate() error { return validateStruct(r) }
 
 // Validate checks the request's fields and that exactly one credential kind is set. It returns
 // nil or a *[ValidationError] listing every offending field by its JSON name.
@@ -244,18 +209,19 @@ func newValidator() *validator.Validate {
 	must(v.RegisterValidation("ident", func(fl validator.FieldLevel) bool {
 		return ident(fl.Field().String())
 	}))
+	// Values that may reach a header or a log line are text: no CR or LF in them.
 	must(v.RegisterValidation("text", func(fl validator.FieldLevel) bool {
-		return printableText(fl.Field().String())
+		return syntax.Text(fl.Field().String())
 	}))
 	must(v.RegisterValidation("secret", func(fl validator.FieldLevel) bool {
-		return printableText(fl.Field().String())
+		return syntax.Text(fl.Field().String())
 	}))
 	must(v.RegisterValidation("fieldname", func(fl validator.FieldLevel) bool {
 		return fieldNamePattern.MatchString(fl.Field().String())
 	}))
 	must(v.RegisterValidation("scope", func(fl validator.FieldLevel) bool {
 		s := fl.Field().String()
-		return len(s) <= maxScopeLen && scopeToken(s)
+		return len(s) <= maxScopeLen && syntax.ScopeToken(s)
 	}))
 	return v
 }
@@ -269,38 +235,6 @@ func ident(s string) bool {
 		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
 		case (c == '.' || c == '_' || c == ':' || c == '@' || c == '-') && i > 0:
 		default:
-			return false
-		}
-	}
-	return true
-}
-
-func scopeToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
-			return false
-		}
-	}
-	return true
-}
-
-// printableText reports whether s is valid UTF-8 without control characters, which keeps
-// values that may reach a header or a log line free of CR and LF.
-func printableText(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == 0x7f {
-			return false
-		}
-	}
-	if !utf8.ValidString(s) {
-		return false
-	}
-	for _, r := range s {
-		if r >= 0x80 && r < 0xa0 || r == 0x2028 || r == 0x2029 {
 			return false
 		}
 	}

@@ -2,16 +2,20 @@ package connect_test
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/connectkit/connect"
 )
 
-// The body of seed 000's curl example, byte for byte.
+// The body of Ampersand's oauth-connect curl example, byte for byte.
 const seed000Body = `
 {
   "projectId": "my-project",
@@ -180,23 +184,48 @@ func TestConnectionRequestNeverShowsSecrets(t *testing.T) {
 	}
 }
 
-// FuzzOAuthConnectRequestValidate holds Validate's fast path to the validator: a request it
-// lets through must pass the validate tags too.
+// FuzzOAuthConnectRequestValidate decodes request bodies and validates them: a request
+// accepted has its required fields and no control character in its text, and every refusal
+// is a *ValidationError matching ErrInvalidRequest that names fields by their JSON names.
 func FuzzOAuthConnectRequestValidate(f *testing.F) {
-	f.Add("proj", "salesforce", "group-123", "user_123456", "", "", "acme", "", "consent", "x=1", uint8(2))
-	f.Add("p:1", "a.b", "g\x7f", "c", "Name", "Ñame", "a--b.sandbox", "app@1", "", "", uint8(51))
-	f.Add("", "", "", "", "", "", "", "", "", "", uint8(0))
-	f.Fuzz(func(t *testing.T, project, provider, group, consumer, groupName, consumerName, workspace, appID, prompt, extra string, scopes uint8) {
-		r := connect.OAuthConnectRequest{
-			ProjectID: project, Provider: provider, GroupRef: group, ConsumerRef: consumer,
-			GroupName: groupName, ConsumerName: consumerName, ProviderWorkspaceRef: workspace,
-			ProviderAppID: appID, Prompt: prompt, AdditionalParams: extra,
-			Scopes: make([]string, int(scopes)%60),
+	f.Add(seed000Body)
+	f.Add(`{"projectId":"p:1","provider":"a.b","groupRef":"g\u007f","consumerRef":"c","groupName":"\u00d1ame"}`)
+	f.Add(`{"projectId":"proj","provider":"x","groupRef":"g","consumerRef":"c","providerMetadata":{"a b":{"value":""}}}`)
+	f.Add(`{"projectId":"proj","provider":"x","groupRef":"g","consumerRef":"c","scopes":["a"],"prompt":"consent"}`)
+	f.Add(`{}`)
+	fields := map[string]bool{}
+	rt := reflect.TypeFor[connect.OAuthConnectRequest]()
+	for i := range rt.NumField() {
+		name, _, _ := strings.Cut(rt.Field(i).Tag.Get("json"), ",")
+		fields[name] = true
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		var r connect.OAuthConnectRequest
+		if json.Unmarshal([]byte(body), &r) != nil {
+			return
 		}
-		fast := r.Validate()
-		slow := connect.ValidateWithValidator(&r)
-		if (fast == nil) != (slow == nil) {
-			t.Fatalf("Validate = %v, validator = %v for %+v", fast, slow, r)
+		err := r.Validate()
+		if err == nil {
+			for _, v := range []string{r.ProjectID, r.Provider, r.GroupRef, r.ConsumerRef} {
+				if v == "" || strings.ContainsFunc(v, unicode.IsControl) {
+					t.Fatalf("accepted %+v: a required field is empty or holds a control character", r)
+				}
+			}
+			for _, v := range []string{r.GroupName, r.ConsumerName, r.ProviderWorkspaceRef} {
+				if strings.ContainsFunc(v, unicode.IsControl) || !utf8.ValidString(v) {
+					t.Fatalf("accepted %+v: %q is not text", r, v)
+				}
+			}
+			return
+		}
+		var ve *connect.ValidationError
+		if !errors.As(err, &ve) || !errors.Is(err, connect.ErrInvalidRequest) || len(ve.Fields) == 0 {
+			t.Fatalf("Validate = %v, want a *ValidationError naming fields", err)
+		}
+		for _, fe := range ve.Fields {
+			if name, _, _ := strings.Cut(fe.Field, "."); !fields[strings.TrimRight(name, "[0123456789]")] {
+				t.Fatalf("error names %q, not a field of the request", fe.Field)
+			}
 		}
 	})
 }
