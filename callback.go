@@ -455,23 +455,71 @@ func redact(s string, secrets []string, mark string) string {
 	return s
 }
 
-// expiry computes a token's expiry on the Connector's clock from the response's expires_in,
-// which x/oauth2 reads against the system clock. Without expires_in, a numeric expires_at (the
-// Unix time some providers, Front among them, send instead) is used, bounded like expires_in.
-// Zero means the provider did not say.
+// maxTokenLifetime is the longest a token is taken to last (docs/security.md, M1): a token
+// response that claims more, up to never expiring, gets a year and is then refreshed.
+const maxTokenLifetime = 365 * 24 * time.Hour
+
+// expiry computes a token's expiry on the Connector's clock from the token response's
+// expires_in, read from the raw response rather than from x/oauth2, which keeps it in an int32
+// that wraps. Without expires_in, a numeric expires_at (the Unix time some providers, Front
+// among them, send instead) is used. Either is bounded by the one rule of tokenLifetime. Zero
+// means the provider did not say. Every path that obtains a token (code exchange, refresh,
+// client credentials and password grants) calls checkToken first, which refuses an
+// expires_in that is not a number of seconds.
 func (c *Connector) expiry(tok *oauth2.Token) time.Time {
-	switch {
-	case tok.ExpiresIn != 0:
-		return c.now().Add(time.Duration(tok.ExpiresIn) * time.Second)
-	case !tok.Expiry.IsZero():
-		return c.now().Add(time.Until(tok.Expiry))
+	now := c.now()
+	secs, known, err := expiresIn(tok.Extra("expires_in"))
+	if err != nil {
+		return now // refused by checkToken already; should it get here, it is not used
 	}
-	if at, ok := expiresAt(tok.Extra("expires_at")); ok {
-		now := c.now()
-		return now.Add(min(time.Unix(at, 0).Sub(now), math.MaxInt32*time.Second))
+	if !known {
+		at, ok := expiresAt(tok.Extra("expires_at"))
+		if !ok {
+			return time.Time{}
+		}
+		secs = time.Unix(at, 0).Sub(now).Seconds()
 	}
-	return time.Time{}
+	return now.Add(tokenLifetime(secs))
 }
+
+// tokenLifetime bounds a lifetime in seconds: a negative one means the token has expired
+// already, one above maxTokenLifetime is clamped to it.
+func tokenLifetime(secs float64) time.Duration {
+	return time.Duration(max(0, min(secs, maxTokenLifetime.Seconds())) * float64(time.Second))
+}
+
+// expiresIn reads an expires_in member as x/oauth2 leaves it in the raw response: a float64
+// from JSON, an int64 or float64 from a form-encoded body, or a string (PayPal sends the
+// number as one) of an optional "-" and digits. Absent, null, empty and zero mean the
+// provider did not say (docs/security.md, M1). Anything else is an error.
+func expiresIn(v any) (secs float64, known bool, err error) {
+	switch v := v.(type) {
+	case nil:
+		return 0, false, nil
+	case int64:
+		secs = float64(v)
+	case float64:
+		secs = v
+	case string:
+		digits := strings.TrimPrefix(v, "-")
+		if v == "" {
+			return 0, false, nil
+		}
+		if digits == "" || strings.Trim(digits, "0123456789") != "" {
+			return 0, false, errExpiresIn
+		}
+		// Digits always parse, to ±Inf when too many, which tokenLifetime clamps.
+		secs, _ = strconv.ParseFloat(v, 64)
+	default:
+		return 0, false, errExpiresIn
+	}
+	if math.IsNaN(secs) || secs != math.Trunc(secs) {
+		return 0, false, errExpiresIn
+	}
+	return secs, secs != 0, nil
+}
+
+var errExpiresIn = fmt.Errorf("%w: the token response's expires_in is not a whole number of seconds", ErrExchangeFailed)
 
 // expiresAt reads an expires_at member: whole Unix seconds, as a JSON number or a string of
 // digits. Anything else, zero included, is not an expiry.
@@ -496,13 +544,17 @@ func expiresAt(v any) (int64, bool) {
 	return int64(f), true
 }
 
-// checkToken refuses tokens of another type than Bearer (RFC 6750).
+// checkToken refuses a token response connect cannot use: one without an access token, of
+// another type than Bearer (RFC 6750), or whose expires_in is not a number of seconds.
 func checkToken(tok *oauth2.Token) error {
 	if tok.AccessToken == "" {
 		return fmt.Errorf("%w: the token response has no access_token", ErrExchangeFailed)
 	}
 	if tok.TokenType != "" && !strings.EqualFold(tok.TokenType, "bearer") {
 		return fmt.Errorf("%w: the token type is not Bearer", ErrExchangeFailed)
+	}
+	if _, _, err := expiresIn(tok.Extra("expires_in")); err != nil {
+		return err
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/connectkit/connect"
 )
@@ -45,18 +46,25 @@ func FuzzCallbackQuery(f *testing.F) {
 }
 
 // FuzzTokenResponse answers a code exchange with arbitrary responses: the callback never
-// panics, stores a connection only with an access token, and never repeats the body.
+// panics, stores a connection only with an access token and an expiry between now and a year
+// from now (or none), never repeats the body, and makes only provider errors safe to render.
 func FuzzTokenResponse(f *testing.F) {
 	for _, b := range []string{
 		`{"access_token":"a","token_type":"Bearer","expires_in":3600}`, `{"access_token":"a","expires_in":"3600"}`,
 		`{"error":"invalid_grant","error_description":"x"}`, `{"access_token":"a","token_type":"mac"}`,
 		`{"access_token":"a","expires_in":-1}`, `{"access_token":"a","expires_in":2147483648}`, `<html>`, ``,
 		`{"access_token":"a","scope":"a b c"}`, `access_token=a&token_type=bearer`,
+		`{"access_token":"a","expires_in":-2147483649}`, `{"access_token":"a","expires_in":"-2147483649"}`,
+		`{"access_token":"a","expires_in":"abc"}`, `{"access_token":"a","expires_in":1e400}`,
+		`{"access_token":"a","expires_at":99999999999}`, `{"access_token":"a","expires_at":-5}`,
+		`{"error":"<b>MARK</b>","error_description":"MARK","error_uri":"https://a.example/MARK"}`,
 	} {
 		f.Add(200, "application/json", b)
 	}
 	f.Add(502, "text/html", "<html>oops</html>")
 	f.Add(400, "application/x-www-form-urlencoded", "error=invalid_grant")
+	f.Add(200, "application/x-www-form-urlencoded", "access_token=a&expires_in=NaN")
+	f.Add(200, "application/x-www-form-urlencoded", "access_token=a&expires_in=99999999999999999999")
 	f.Fuzz(func(t *testing.T, status int, contentType, body string) {
 		if status < 200 || status > 599 {
 			status = 200
@@ -78,6 +86,10 @@ func FuzzTokenResponse(f *testing.F) {
 			if strings.Contains(err.Error(), marker) && !strings.Contains(err.Error(), "provider error") {
 				t.Fatalf("error repeats the response body: %v", err)
 			}
+			var pe *connect.ProviderError
+			if errors.As(err, &pe) && !safeProviderError(pe) {
+				t.Fatalf("provider error %+v is not safe to render", pe)
+			}
 			return
 		}
 		if stored != 1 {
@@ -87,8 +99,26 @@ func FuzzTokenResponse(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if tok, err := ts.Token(); err == nil && tok.AccessToken == "" {
+		tok, err := ts.Token()
+		if err != nil {
+			return // an expired token's refresh reached the same fuzzed endpoint
+		}
+		if tok.AccessToken == "" {
 			t.Fatalf("a stored connection without an access token")
 		}
+		if !tok.Expiry.IsZero() && (tok.Expiry.Before(fx.now) || tok.Expiry.After(fx.now.Add(365*24*time.Hour))) {
+			t.Fatalf("expiry %v is not between now (%v) and a year from now", tok.Expiry, fx.now)
+		}
 	})
+}
+
+// safeProviderError reports whether a provider error's fields keep to connect's rules.
+func safeProviderError(pe *connect.ProviderError) bool {
+	for i := 0; i < len(pe.Code); i++ {
+		if c := pe.Code[i]; !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return pe.Code != "" && len(pe.Code) <= 64 && len(pe.Description) <= 512 &&
+		!strings.ContainsAny(pe.Description, "<>&'\"\\\r\n") && (pe.URI == "" || strings.HasPrefix(pe.URI, "https://"))
 }

@@ -1037,3 +1037,99 @@ func TestCallbackErrorsKeepNoSecrets(t *testing.T) {
 		}
 	}
 }
+
+// TestCallbackExpiresIn: connect reads expires_in itself (x/oauth2 keeps it in an int32 that
+// wraps): negative means expired at once, a huge value is clamped to a year, anything but a
+// whole number of seconds fails the exchange and saves nothing.
+func TestCallbackExpiresIn(t *testing.T) {
+	const year = 365 * 24 * time.Hour
+	tests := []struct {
+		name        string
+		contentType string
+		expiresIn   string // the raw value; "" leaves it out
+		wantErr     bool
+		wantValid   time.Duration // from the clock; -1: expired at once, 0: unknown
+	}{
+		{"number", "json", `3600`, false, time.Hour},
+		{"string", "json", `"3600"`, false, time.Hour},
+		{"absent", "json", ``, false, 0},
+		{"null", "json", `null`, false, 0},
+		{"zero", "json", `0`, false, 0},
+		{"negative", "json", `-1`, false, -1},
+		{"negative beyond int32", "json", `-2147483649`, false, -1},
+		{"negative string beyond int32", "json", `"-2147483649"`, false, -1},
+		{"above int32", "json", `2147483648`, false, year},
+		{"a year", "json", `31536000`, false, year},
+		{"just above a year", "json", `31536001`, false, year},
+		{"not a number", "json", `"abc"`, true, 0},
+		{"boolean", "json", `true`, true, 0},
+		{"object", "json", `{}`, true, 0},
+		{"fraction", "json", `3600.5`, true, 0},
+		{"exponent", "json", `1e400`, true, 0},
+		{"form number", "form", `3600`, false, time.Hour},
+		{"form negative beyond int32", "form", `-2147483649`, false, -1},
+		{"form beyond int64", "form", `99999999999999999999`, false, year},
+		{"form not a number", "form", `abc`, true, 0},
+		{"form NaN", "form", `NaN`, true, 0},
+		{"form fraction", "form", `3600.5`, true, 0},
+		{"form empty", "form", ``, false, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newCallbackFixture(t)
+			var exchanged atomic.Bool
+			f.te.setResponse(func(w http.ResponseWriter, r *http.Request) {
+				if r.PostForm.Get("grant_type") == "refresh_token" || exchanged.Swap(true) {
+					w.Header().Set("Content-Type", "application/json")
+					_, _ = io.WriteString(w, `{"access_token":"refreshed","token_type":"Bearer","expires_in":3600}`)
+					return
+				}
+				if tt.contentType == "form" {
+					w.Header().Set("Content-Type", "application/x-www-form-urlencoded")
+					_, _ = io.WriteString(w, "access_token=at&token_type=bearer&refresh_token=rt&expires_in="+tt.expiresIn)
+					return
+				}
+				w.Header().Set("Content-Type", "application/json")
+				body := `{"access_token":"at","token_type":"Bearer","refresh_token":"rt"`
+				if tt.expiresIn != "" {
+					body += `,"expires_in":` + tt.expiresIn
+				}
+				_, _ = io.WriteString(w, body+`}`)
+			})
+			conn, err := f.c.Callback(context.Background(), callbackRequest("code=c&state="+f.begin(t).State))
+			if tt.wantErr {
+				if conn != nil || !errors.Is(err, connect.ErrExchangeFailed) || len(f.stored(t)) != 0 {
+					t.Fatalf("Callback = %v, %v with %d stored; want ErrExchangeFailed and nothing stored", conn, err, len(f.stored(t)))
+				}
+				if f.te.requests.Load() != 1 {
+					t.Errorf("token requests = %d, want 1", f.te.requests.Load())
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Callback: %v", err)
+			}
+			ts, err := f.c.TokenSource(context.Background(), conn.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tok, err := ts.Token()
+			if err != nil {
+				t.Fatalf("Token: %v", err)
+			}
+			if tt.wantValid == -1 {
+				if tok.AccessToken != "refreshed" || f.te.requests.Load() != 2 {
+					t.Errorf("Token = %q after %d token requests; want an expired token refreshed at once", tok.AccessToken, f.te.requests.Load())
+				}
+				return
+			}
+			var want time.Time
+			if tt.wantValid != 0 {
+				want = f.now.Add(tt.wantValid)
+			}
+			if tok.AccessToken != "at" || !tok.Expiry.Equal(want) {
+				t.Errorf("Token %q expires %v, want %q expiring %v", tok.AccessToken, tok.Expiry, "at", want)
+			}
+		})
+	}
+}
