@@ -27,9 +27,6 @@ const (
 	// verifierBytes is the number of random bytes in a verifier: 256 bits,
 	// as RFC 7636 §7.1 recommends.
 	verifierBytes = 32
-	// encodedLen is base64.RawURLEncoding.EncodedLen(32), the length of a
-	// new verifier and of a challenge.
-	encodedLen = 43
 	// minVerifierLen and maxVerifierLen bound a verifier (RFC 7636 §4.1).
 	minVerifierLen = 43
 	maxVerifierLen = 128
@@ -38,28 +35,21 @@ const (
 // NewVerifier returns a fresh code verifier: 32 bytes from crypto/rand,
 // base64url-encoded without padding, so 43 characters of [A-Za-z0-9_-].
 // Make a new one for every authorization request and never reuse it.
-func NewVerifier() (string, error) {
-	// crypto/rand.Read keeps b on the stack; only the string is allocated.
-	var b [verifierBytes]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", fmt.Errorf("pkce: reading random bytes: %w", err)
-	}
-	return encode(&b), nil
-}
+func NewVerifier() (string, error) { return NewVerifierFrom(rand.Reader) }
 
 // NewVerifierFrom is [NewVerifier] with the random bytes read from r, for
 // tests and injected randomness; a nil r means crypto/rand. It reads exactly
 // 32 bytes. If r fails or ends before 32 bytes, NewVerifierFrom returns an
 // error and no verifier; it never falls back to another source.
 func NewVerifierFrom(r io.Reader) (string, error) {
-	if r == nil || r == rand.Reader {
-		return NewVerifier()
+	if r == nil {
+		r = rand.Reader
 	}
 	var b [verifierBytes]byte
 	if _, err := io.ReadFull(r, b[:]); err != nil {
 		return "", fmt.Errorf("pkce: reading random bytes: %w", err)
 	}
-	return encode(&b), nil
+	return base64.RawURLEncoding.EncodeToString(b[:]), nil
 }
 
 // Challenge returns the S256 code challenge for verifier:
@@ -67,16 +57,8 @@ func NewVerifierFrom(r io.Reader) (string, error) {
 // code_challenge_method=[Method]. Challenge does not check verifier; use
 // [CheckVerifier] on a verifier that did not come from [NewVerifier].
 func Challenge(verifier string) string {
-	var sum [sha256.Size]byte
-	if len(verifier) <= maxVerifierLen {
-		// Hashing from a stack copy avoids allocating []byte(verifier).
-		var buf [maxVerifierLen]byte
-		n := copy(buf[:], verifier)
-		sum = sha256.Sum256(buf[:n])
-	} else {
-		sum = sha256.Sum256([]byte(verifier))
-	}
-	return encode(&sum)
+	sum := sha256.Sum256([]byte(verifier))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
 // CheckVerifier reports whether v is a well-formed code verifier: 43 to 128
@@ -93,12 +75,4 @@ func CheckVerifier(v string) error {
 		}
 	}
 	return nil
-}
-
-// encode returns b base64url-encoded without padding, allocating only the
-// string.
-func encode(b *[32]byte) string {
-	var dst [encodedLen]byte
-	base64.RawURLEncoding.Encode(dst[:], b[:])
-	return string(dst[:])
 }

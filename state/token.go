@@ -6,6 +6,8 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
+
+	"github.com/connectkit/connect/internal/syntax"
 )
 
 const (
@@ -28,24 +30,14 @@ const (
 // bytes, NewToken returns an error and no token; it never falls back to
 // another source.
 func NewToken(r io.Reader) (string, error) {
-	if r == nil || r == rand.Reader {
-		return newCryptoToken()
+	if r == nil {
+		r = rand.Reader
 	}
 	var b [tokenBytes]byte
 	if _, err := io.ReadFull(r, b[:]); err != nil {
 		return "", fmt.Errorf("state: reading random bytes: %w", err)
 	}
-	return encode(&b), nil
-}
-
-// newCryptoToken is NewToken from crypto/rand, whose Read keeps b on the
-// stack, so only the string is allocated.
-func newCryptoToken() (string, error) {
-	var b [tokenBytes]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", fmt.Errorf("state: reading random bytes: %w", err)
-	}
-	return encode(&b), nil
+	return base64.RawURLEncoding.EncodeToString(b[:]), nil
 }
 
 // CheckToken reports whether s is a well-formed state token: exactly 43
@@ -60,35 +52,15 @@ func CheckToken(s string) error {
 	if len(s) != tokenLen {
 		return fmt.Errorf("%w: length %d, want %d", ErrInvalidToken, len(s), tokenLen)
 	}
-	for i := 0; i < len(s); i++ {
-		if base64URLValue(s[i]) < 0 {
-			return fmt.Errorf("%w: byte at index %d is not in the base64url alphabet", ErrInvalidToken, i)
-		}
+	// The alphabet first: a base64 decoder skips line breaks.
+	if !syntax.Base64URL(s) {
+		return fmt.Errorf("%w: not in the base64url alphabet", ErrInvalidToken)
 	}
-	// 43 characters carry 258 bits; the last character's two low bits are
-	// padding and must be zero for the encoding to be canonical.
-	if base64URLValue(s[tokenLen-1])&3 != 0 {
-		return fmt.Errorf("%w: last character is not canonical base64url", ErrInvalidToken)
+	// Strict decoding refuses set padding bits, so that a token has one spelling.
+	if _, err := base64.RawURLEncoding.Strict().DecodeString(s); err != nil {
+		return fmt.Errorf("%w: not canonical base64url", ErrInvalidToken)
 	}
 	return nil
-}
-
-// base64URLValue returns the 6-bit value of the base64url character c, or
-// -1 if c is not one.
-func base64URLValue(c byte) int {
-	switch {
-	case 'A' <= c && c <= 'Z':
-		return int(c - 'A')
-	case 'a' <= c && c <= 'z':
-		return int(c-'a') + 26
-	case '0' <= c && c <= '9':
-		return int(c-'0') + 52
-	case c == '-':
-		return 62
-	case c == '_':
-		return 63
-	}
-	return -1
 }
 
 // Key returns the store key for token: "s256:" followed by
@@ -97,25 +69,6 @@ func base64URLValue(c byte) int {
 // that whoever can read the store cannot answer a callback. Key does not
 // check token; call [CheckToken] first on a token from a request.
 func Key(token string) string {
-	var sum [sha256.Size]byte
-	if len(token) <= maxTokenInput {
-		// Hashing from a stack copy avoids allocating []byte(token).
-		var buf [maxTokenInput]byte
-		n := copy(buf[:], token)
-		sum = sha256.Sum256(buf[:n])
-	} else {
-		sum = sha256.Sum256([]byte(token))
-	}
-	var key [len(keyPrefix) + tokenLen]byte
-	copy(key[:], keyPrefix)
-	base64.RawURLEncoding.Encode(key[len(keyPrefix):], sum[:])
-	return string(key[:])
-}
-
-// encode returns b base64url-encoded without padding, allocating only the
-// string.
-func encode(b *[tokenBytes]byte) string {
-	var dst [tokenLen]byte
-	base64.RawURLEncoding.Encode(dst[:], b[:])
-	return string(dst[:])
+	sum := sha256.Sum256([]byte(token))
+	return keyPrefix + base64.RawURLEncoding.EncodeToString(sum[:])
 }
