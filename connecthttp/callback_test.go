@@ -116,14 +116,18 @@ func TestCallbackSuccessRedirect(t *testing.T) {
 	noSentinel(t, "logs", f.logs.String(), st, sentinelCode, sentinelAT, sentinelRT, sentinelSecret, myKey)
 }
 
-func TestCallbackFailures(t *testing.T) {
-	const desc = "SENTINEL_DESC_<script>alert(1)</script>"
-	tests := []struct {
-		name  string
-		query func(t *testing.T, f *fixture) (string, []*http.Cookie)
-		code  string
-		fc    fixtureConfig
-	}{
+// callbackFailure is a callback that fails: query returns its query and cookies, code the
+// failure code the app's failure page gets.
+type callbackFailure struct {
+	name  string
+	query func(t *testing.T, f *fixture) (string, []*http.Cookie)
+	code  string
+	fc    fixtureConfig
+}
+
+// callbackFailures are TestCallbackFailures' cases; provider errors carry desc.
+func callbackFailures(desc string) []callbackFailure {
+	return []callbackFailure{
 		{name: "missing state", code: "invalid_state", query: func(*testing.T, *fixture) (string, []*http.Cookie) {
 			return "code=" + sentinelCode, nil
 		}},
@@ -201,7 +205,11 @@ func TestCallbackFailures(t *testing.T) {
 				return "state=" + sentinelState + "&code=" + sentinelCode, nil
 			}},
 	}
-	for _, tt := range tests {
+}
+
+func TestCallbackFailures(t *testing.T) {
+	const desc = "SENTINEL_DESC_<script>alert(1)</script>"
+	for _, tt := range callbackFailures(desc) {
 		t.Run(tt.name, func(t *testing.T) {
 			fc := tt.fc
 			fc.opts = []connecthttp.Option{connecthttp.WithRedirects(successURL, failureURL)}

@@ -32,6 +32,53 @@ func TestBrowserFlow(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
+	page := newBrowser(t, ctx)
+
+	if err := chromedp.Do(page,
+		chromedp.Navigate(d.url+"/"),
+		chromedp.WaitVisible(chromedp.ID("connect")),
+		chromedp.WaitVisible(chromedp.ID("no-connections")),
+	); err != nil {
+		t.Fatalf("loading the page: %v", err)
+	}
+	approveInPopup(t, ctx, page, d)
+
+	if err := chromedp.Do(page,
+		chromedp.WaitVisible(chromedp.CSS(`#connections li[data-provider="local"][data-status="working"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#token.shown")),
+	); err != nil {
+		errText, _ := chromedp.Run(page, chromedp.TextContent(chromedp.ID("error")))
+		t.Fatalf("waiting for the connection on the page (page error %q): %v", errText, err)
+	}
+	token, err := chromedp.Run(page, chromedp.Text(chromedp.ID("token")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(token, "Bearer ") || !strings.Contains(token, "…") {
+		t.Errorf("#token shows %q, want Bearer and a preview ending in …", token)
+	}
+	if errText, _ := chromedp.Run(page, chromedp.TextContent(chromedp.ID("error"))); errText != "" {
+		t.Errorf("#error shows %q", errText)
+	}
+
+	if n := bindingCookies(t, page, d.url+callbackPath); n != 0 {
+		t.Errorf("%d binding cookies left after the callback, want 0: it clears its own", n)
+	}
+	saveScreenshot(t, page)
+
+	recs, err := d.conns.List(ctx, demoProject, connect.ConnectionFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 1 || recs[0].Connection.Provider != demoProvider {
+		t.Errorf("the store holds %d connections, want exactly one of provider local", len(recs))
+	}
+}
+
+// newBrowser starts a headless Chromium that ends with ctx or the test, and returns the
+// context of its first tab.
+func newBrowser(t *testing.T, ctx context.Context) context.Context {
+	t.Helper()
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(ctx,
 		chromedp.ExecPath(chromiumPath),
 		chromedp.Headless,
@@ -47,18 +94,16 @@ func TestBrowserFlow(t *testing.T) {
 		// The popup blocker stays on, as in a user's browser: the page opens its popup
 		// within the click.
 	)
-	defer cancelAlloc()
+	t.Cleanup(cancelAlloc)
 	page, cancelPage := chromedp.NewContext(allocCtx, chromedp.WithLogf(t.Logf))
-	defer cancelPage()
+	t.Cleanup(cancelPage)
+	return page
+}
 
-	if err := chromedp.Do(page,
-		chromedp.Navigate(d.url+"/"),
-		chromedp.WaitVisible(chromedp.ID("connect")),
-		chromedp.WaitVisible(chromedp.ID("no-connections")),
-	); err != nil {
-		t.Fatalf("loading the page: %v", err)
-	}
-
+// approveInPopup clicks Connect on the page, and approves as the demo's user in the popup
+// that opens at the authorization server.
+func approveInPopup(t *testing.T, ctx, page context.Context, d *demo) {
+	t.Helper()
 	// The page opens the popup blank, in the click, and then points it at the authorization
 	// server: the target's URL changes to the authorize URL.
 	popupID := chromedp.WaitNewTarget(page, func(info *target.Info) bool {
@@ -78,7 +123,7 @@ func TestBrowserFlow(t *testing.T) {
 		t.Fatal("waiting for the popup failed")
 	}
 	popup, cancelPopup := chromedp.NewContext(page, chromedp.WithTargetID(id))
-	defer cancelPopup()
+	t.Cleanup(cancelPopup)
 	if err := chromedp.Do(popup, chromedp.WaitVisible(chromedp.ID("approve"))); err != nil {
 		t.Fatalf("the consent page: %v", err)
 	}
@@ -110,29 +155,11 @@ func TestBrowserFlow(t *testing.T) {
 	if err := chromedp.Do(popup, chromedp.Click(chromedp.ID("approve"))); err != nil {
 		t.Logf("clicking Approve: %v (the popup may have closed first)", err)
 	}
+}
 
-	if err := chromedp.Do(page,
-		chromedp.WaitVisible(chromedp.CSS(`#connections li[data-provider="local"][data-status="working"]`)),
-		chromedp.WaitVisible(chromedp.CSS("#token.shown")),
-	); err != nil {
-		errText, _ := chromedp.Run(page, chromedp.TextContent(chromedp.ID("error")))
-		t.Fatalf("waiting for the connection on the page (page error %q): %v", errText, err)
-	}
-	token, err := chromedp.Run(page, chromedp.Text(chromedp.ID("token")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.HasPrefix(token, "Bearer ") || !strings.Contains(token, "…") {
-		t.Errorf("#token shows %q, want Bearer and a preview ending in …", token)
-	}
-	if errText, _ := chromedp.Run(page, chromedp.TextContent(chromedp.ID("error"))); errText != "" {
-		t.Errorf("#error shows %q", errText)
-	}
-
-	if n := bindingCookies(t, page, d.url+callbackPath); n != 0 {
-		t.Errorf("%d binding cookies left after the callback, want 0: it clears its own", n)
-	}
-
+// saveScreenshot saves a screenshot of the page, in CONNECT_SCREENSHOT_DIR if it is set.
+func saveScreenshot(t *testing.T, page context.Context) {
+	t.Helper()
 	shot, err := chromedp.Run(page, chromedp.FullScreenshot(100))
 	if err != nil {
 		t.Fatalf("screenshot: %v", err)
@@ -146,14 +173,6 @@ func TestBrowserFlow(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("screenshot: %s", path)
-
-	recs, err := d.conns.List(ctx, demoProject, connect.ConnectionFilter{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(recs) != 1 || recs[0].Connection.Provider != demoProvider {
-		t.Errorf("the store holds %d connections, want exactly one of provider local", len(recs))
-	}
 }
 
 // bindingCookies counts the browser's HttpOnly, Secure binding cookies sent to url.
