@@ -281,19 +281,12 @@ func (c *Connector) inputsFromAuthorizeURL(req *OAuthConnectRequest) (string, Pr
 	return workspace, md, nil
 }
 
+// metadataOnly returns the inputs but the workspace, or nil when there are none.
 func metadataOnly(v metadata.Values) map[string]string {
-	if _, ok := v["workspace"]; len(v) == 0 || len(v) == 1 && ok {
-		return nil // the common case: no metadata but the workspace
-	}
-	var m map[string]string
-	for k, val := range v {
-		if k == "workspace" {
-			continue
-		}
-		if m == nil {
-			m = make(map[string]string, len(v))
-		}
-		m[k] = val
+	m := maps.Clone(v)
+	delete(m, "workspace")
+	if len(m) == 0 {
+		return nil
 	}
 	return m
 }

@@ -21,7 +21,6 @@ const (
 	maxPromptLen   = 256
 	maxStateLen    = 512
 	maxClientIDLen = 1024
-	maxInputURLLen = 2048
 	maxURLLen      = 8000 // RFC 9110 §4.1: recipients should support 8000-octet URIs
 	offlineAccess  = "offline_access"
 	approvalPrompt = "approval_prompt"
