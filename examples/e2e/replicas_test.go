@@ -2,11 +2,8 @@ package e2e_test
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"math"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"slices"
 	"strconv"
@@ -15,210 +12,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5/pgxpool"
-	goredis "github.com/redis/go-redis/v9"
-
-	"github.com/connectkit/connect"
-	"github.com/connectkit/connect/examples/authserver"
-	"github.com/connectkit/connect/keyring"
-	"github.com/connectkit/connect/providers"
-	"github.com/connectkit/connect/stores/postgres"
-	connectredis "github.com/connectkit/connect/stores/redis"
 )
-
-// servers returns the addresses of the Redis and PostgreSQL servers the multi-replica tests
-// run against. Without them the tests skip, or fail when CONNECT_REQUIRE_SERVERS=1 (as in CI).
-func servers(t *testing.T) (redisAddr, postgresURL string) {
-	t.Helper()
-	redisAddr, postgresURL = os.Getenv("CONNECT_REDIS_ADDR"), os.Getenv("CONNECT_POSTGRES_URL")
-	if redisAddr != "" && postgresURL != "" {
-		return redisAddr, postgresURL
-	}
-	msg := `set CONNECT_REDIS_ADDR and CONNECT_POSTGRES_URL (e.g. eval "$(scripts/services)") to run against Redis and PostgreSQL`
-	if os.Getenv("CONNECT_REQUIRE_SERVERS") == "1" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return "", ""
-}
-
-// cluster is a local authorization server and several replicas of a backend, each a
-// Connector with its own Redis client and PostgreSQL pool, sharing one Redis key prefix and
-// one PostgreSQL schema, as replicas behind a load balancer share their servers.
-type cluster struct {
-	as       *authserver.Server
-	srv      *httptest.Server
-	replicas []*connect.Connector
-	redis    *goredis.Client // the test's own view of Redis
-	prefix   string
-	pool     *pgxpool.Pool // the test's own view of PostgreSQL
-	schema   string
-}
-
-type clusterConfig struct {
-	replicas            int
-	redisAddr, pgURL    string // the addresses the replicas dial (a proxy's, for faults)
-	accessTokenLifespan time.Duration
-	expiryDelta         time.Duration
-	storeTimeout        time.Duration
-}
-
-func newCluster(t *testing.T, cc clusterConfig) *cluster {
-	t.Helper()
-	redisAddr, pgURL := servers(t)
-	if cc.redisAddr == "" {
-		cc.redisAddr = redisAddr
-	}
-	if cc.pgURL == "" {
-		cc.pgURL = pgURL
-	}
-	ctx := context.Background()
-	as, err := authserver.New(authserver.Config{
-		Clients: []authserver.Client{{
-			ID: clientID, Secret: clientSecret, RedirectURIs: []string{redirectURL},
-			Scopes:     []string{"read", "write", "offline_access"},
-			GrantTypes: []string{"authorization_code", "refresh_token"},
-		}},
-		Users:               []authserver.User{{Username: "ada", Password: "lovelace"}},
-		AccessTokenLifespan: cc.accessTokenLifespan,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(as.Handler())
-	t.Cleanup(srv.Close)
-	as.SetIssuer(srv.URL)
-
-	suffix := rand.Text()[:12]
-	cl := &cluster{as: as, srv: srv, prefix: "connect-e2e:" + suffix + ":", schema: "e2e_" + strings.ToLower(suffix)}
-	cl.redis = goredis.NewClient(&goredis.Options{Addr: redisAddr})
-	t.Cleanup(func() { cl.redis.Close() })
-	if cl.pool, err = pgxpool.New(ctx, pgURL); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cl.pool.Close)
-	if err := postgres.Migrate(ctx, cl.pool, postgres.WithSchema(cl.schema)); err != nil {
-		t.Fatalf("Migrate: %v", err)
-	}
-	t.Cleanup(func() {
-		_, _ = cl.pool.Exec(context.Background(), "DROP SCHEMA "+cl.schema+" CASCADE")
-		cl.deleteStates(t)
-	})
-
-	keys, err := keyring.New("k1", map[string][]byte{"k1": []byte("0123456789abcdef0123456789abcdef")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg := providers.NewRegistry()
-	if err := reg.Register(&providers.Provider{
-		Name: "local", AuthURL: srv.URL + "/authorize", TokenURL: srv.URL + "/token", Issuer: srv.URL,
-		PKCE: providers.PKCERequired, Prompt: "consent",
-	}); err != nil {
-		t.Fatal(err)
-	}
-	for i := range cc.replicas {
-		rc := goredis.NewClient(&goredis.Options{Addr: cc.redisAddr, MaxRetries: -1})
-		t.Cleanup(func() { rc.Close() })
-		pcfg, err := pgxpool.ParseConfig(cc.pgURL)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pool, err := pgxpool.NewWithConfig(ctx, pcfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(pool.Close)
-		apps, err := postgres.NewAppStore(pool, keys, postgres.WithSchema(cl.schema))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if i == 0 {
-			if err := apps.Put(ctx, connect.ProviderApp{ID: "app-1", ProjectID: "proj", Provider: "local",
-				ClientID: clientID, ClientSecret: clientSecret, Scopes: []string{"read"}}); err != nil {
-				t.Fatalf("AppStore.Put: %v", err)
-			}
-		}
-		c, err := connect.New(connect.Config{
-			Providers:    reg,
-			Apps:         apps,
-			States:       connectredis.NewStateStore(rc, connectredis.WithPrefix(cl.prefix)),
-			Connections:  postgres.NewConnectionStore(pool, postgres.WithSchema(cl.schema)),
-			Keyring:      keys,
-			RedirectURL:  redirectURL,
-			HTTPClient:   srv.Client(),
-			ExpiryDelta:  cc.expiryDelta,
-			StoreTimeout: cc.storeTimeout,
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		cl.replicas = append(cl.replicas, c)
-	}
-	return cl
-}
-
-// states counts the pending authorizations left in Redis.
-func (cl *cluster) states(t *testing.T) int {
-	t.Helper()
-	keys, err := cl.redis.Keys(context.Background(), cl.prefix+"*").Result()
-	if err != nil {
-		t.Fatalf("Redis KEYS: %v", err)
-	}
-	return len(keys)
-}
-
-func (cl *cluster) deleteStates(t *testing.T) {
-	keys, err := cl.redis.Keys(context.Background(), cl.prefix+"*").Result()
-	if err == nil && len(keys) > 0 {
-		cl.redis.Del(context.Background(), keys...)
-	}
-}
-
-// replica picks a replica at random, as a load balancer does.
-func (cl *cluster) replica() *connect.Connector {
-	var b [1]byte
-	_, _ = rand.Read(b[:])
-	return cl.replicas[int(b[0])%len(cl.replicas)]
-}
-
-// flowResult is what one authorize-then-callback flow saw.
-type flowResult struct {
-	consumer             string
-	url                  bool // AuthorizeURL returned a URL
-	authorizeErr         error
-	conn                 *connect.Connection
-	callbackErr          error
-	authorize, callback  time.Duration
-	authorizeAt, endedAt time.Time
-}
-
-// flow runs one flow: the authorize URL from one replica, the user's consent at the
-// authorization server, and the callback at another replica picked at random.
-func (cl *cluster) flow(ctx context.Context, consumer string) flowResult {
-	r := flowResult{consumer: consumer, authorizeAt: time.Now()}
-	a, err := cl.replica().AuthorizeURL(ctx, connect.OAuthConnectRequest{
-		ProjectID: "proj", Provider: "local", GroupRef: "group-1", ConsumerRef: consumer,
-	})
-	r.authorize = time.Since(r.authorizeAt)
-	if err != nil {
-		r.authorizeErr = err
-		r.endedAt = time.Now()
-		return r
-	}
-	r.url = a.URL != ""
-	loc, err := cl.as.Decide(a.URL, true, "ada", "lovelace")
-	if err != nil {
-		r.callbackErr = fmt.Errorf("Decide: %w", err)
-		r.endedAt = time.Now()
-		return r
-	}
-	start := time.Now()
-	r.conn, r.callbackErr = cl.replica().Callback(ctx, httptest.NewRequest(http.MethodGet, loc.String(), nil))
-	r.callback = time.Since(start)
-	r.endedAt = time.Now()
-	return r
-}
 
 // loadFlows is the number of flows of TestMultiReplicaLoad: CONNECT_LOAD_FLOWS, or a short
 // run by default.
@@ -248,8 +42,11 @@ func percentile(d []time.Duration, p float64) time.Duration {
 // TestMultiReplicaLoad runs authorize-then-callback flows through three replicas sharing
 // Redis and PostgreSQL, each callback sent to a replica at random, while other goroutines
 // keep refreshing a few hot connections through random replicas (the access tokens live two
-// seconds). Afterwards every flow has exactly one connection, no pending authorization is
-// left in Redis, and every connection still refreshes: no rotated refresh token was lost.
+// seconds). It asserts connect's promises, not the machine's speed: a flow may fail when a
+// starved store misses the store timeout, as long as it fails cleanly (see failedCleanly and
+// cluster.check); those failures are counted and reported. Nothing may be lost or doubled:
+// every successful flow has exactly one connection, and every connection still refreshes
+// afterwards, so no rotated refresh token was lost.
 //
 // CONNECT_LOAD_FLOWS sets the number of flows (10000 for the full run; 1000 by default).
 func TestMultiReplicaLoad(t *testing.T) {
@@ -289,7 +86,8 @@ func TestMultiReplicaLoad(t *testing.T) {
 	// and over while the flows run. Their access tokens expire every two seconds, so the
 	// replicas keep racing to refresh the same connections.
 	stop := make(chan struct{})
-	var tokenCalls, tokenErrs atomic.Int64
+	var tokenCalls, tokenClean atomic.Int64
+	var unsaved sync.Map // ids whose refreshed token a store failure kept from being saved
 	var rwg sync.WaitGroup
 	for w := range 6 {
 		rwg.Go(func() {
@@ -310,9 +108,15 @@ func TestMultiReplicaLoad(t *testing.T) {
 					_, err = ts.Token()
 				}
 				tokenCalls.Add(1)
-				if err != nil {
-					tokenErrs.Add(1)
-					t.Errorf("refreshing %s: %v", id, err)
+				switch {
+				case err == nil:
+				case failedCleanly(err):
+					tokenClean.Add(1)
+					if strings.Contains(err.Error(), "saving the refreshed token") {
+						unsaved.Store(id, err.Error())
+					}
+				default:
+					t.Errorf("refreshing %s: %v; want a token, or ErrStoreUnavailable naming the store", id, err)
 				}
 				time.Sleep(5 * time.Millisecond)
 			}
@@ -329,105 +133,63 @@ func TestMultiReplicaLoad(t *testing.T) {
 	close(stop)
 	rwg.Wait()
 
+	tl := cl.check(t, results)
+	tl.fail(t)
 	var authLat, cbLat []time.Duration
-	failed := 0
 	for _, r := range results {
-		if r.authorizeErr != nil || r.callbackErr != nil {
-			failed++
-			if failed <= 5 {
-				t.Errorf("flow %s: authorize %v, callback %v", r.consumer, r.authorizeErr, r.callbackErr)
-			}
-			continue
+		if r.authorizeErr == nil && r.callbackErr == nil {
+			authLat = append(authLat, r.authorize)
+			cbLat = append(cbLat, r.callback)
 		}
-		authLat = append(authLat, r.authorize)
-		cbLat = append(cbLat, r.callback)
-	}
-	if failed > 0 {
-		t.Fatalf("%d of %d flows failed", failed, flows)
-	}
-
-	// Every flow has exactly one connection, and the store holds nothing else.
-	all, err := cl.replicas[0].Connections(ctx, "proj", connect.ConnectionFilter{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	byConsumer := map[string]int{}
-	for _, c := range all {
-		byConsumer[c.Consumer.Ref]++
-	}
-	lost := 0
-	for _, r := range results {
-		if byConsumer[r.consumer] != 1 {
-			lost++
-			if lost <= 5 {
-				t.Errorf("consumer %s has %d connections, want 1", r.consumer, byConsumer[r.consumer])
-			}
-		}
-	}
-	if len(all) != flows || lost != 0 {
-		t.Fatalf("%d connections for %d flows, %d flows without exactly one", len(all), flows, lost)
-	}
-	if n := cl.states(t); n != 0 {
-		t.Errorf("%d pending authorizations left in Redis, want 0", n)
 	}
 
 	// No token was lost: each connection still refreshes, through any replica. The access
-	// tokens have expired by now (they lived two seconds), so every Token call refreshes.
+	// tokens have expired by now (they lived two seconds), so every Token call refreshes. A
+	// refresh that fails cleanly is tried again: it says nothing of the stored token.
 	time.Sleep(2 * time.Second)
 	var vwg sync.WaitGroup
 	var vmu sync.Mutex
 	var broken []string
 	ids := make(chan string)
-	for range workers {
+	for range 4 {
 		vwg.Go(func() {
 			for id := range ids {
-				ts, err := cl.replica().TokenSource(ctx, id)
-				if err == nil {
-					_, err = ts.Token()
-				}
+				err := retryClean(func() error {
+					ts, err := cl.replica().TokenSource(ctx, id)
+					if err == nil {
+						_, err = ts.Token()
+					}
+					return err
+				})
 				if err != nil {
+					msg := fmt.Sprintf("%s: %v", id, err)
+					if why, ok := unsaved.Load(id); ok {
+						msg += fmt.Sprintf(" (an earlier refresh failed with %q)", why)
+					}
 					vmu.Lock()
-					broken = append(broken, fmt.Sprintf("%s: %v", id, err))
+					broken = append(broken, msg)
 					vmu.Unlock()
 				}
 			}
 		})
 	}
-	for _, c := range all {
-		ids <- c.ID
+	for _, id := range tl.connections {
+		ids <- id
 	}
 	close(ids)
 	vwg.Wait()
 	if len(broken) > 0 {
-		t.Fatalf("%d connections no longer refresh (a rotated refresh token was lost), e.g. %v", len(broken), broken[:min(3, len(broken))])
+		t.Errorf("%d of %d connections no longer refresh (a rotated refresh token was lost), e.g. %v",
+			len(broken), len(tl.connections), broken[:min(3, len(broken))])
 	}
 
 	perReplica := float64(flows) / elapsed.Seconds() / float64(len(cl.replicas))
+	report(t, "load: %s", tl)
 	report(t, "load: %d flows through %d replicas in %v: %.0f flows/s in all, %.0f per replica",
 		flows, len(cl.replicas), elapsed.Round(time.Millisecond), float64(flows)/elapsed.Seconds(), perReplica)
-	report(t, "load: AuthorizeURL p50 %v p99 %v; Callback p50 %v p99 %v",
+	report(t, "load: AuthorizeURL p50 %v p99 %v; Callback p50 %v p99 %v (successful flows)",
 		percentile(authLat, 0.5).Round(time.Microsecond), percentile(authLat, 0.99).Round(time.Microsecond),
 		percentile(cbLat, 0.5).Round(time.Microsecond), percentile(cbLat, 0.99).Round(time.Microsecond))
-	report(t, "load: %d token requests on hot connections during the run (%d errors), refresh_token grants at the server: %d; connections lost: 0; states left: 0",
-		tokenCalls.Load(), tokenErrs.Load(), cl.as.TokenRequests()["refresh_token"])
-}
-
-// report logs a figure of the multi-replica tests and, when CONNECT_TEST_REPORT names a file,
-// appends it there, so that scripts/test prints the figures without -v.
-func report(t *testing.T, format string, args ...any) {
-	t.Helper()
-	t.Logf(format, args...)
-	name := os.Getenv("CONNECT_TEST_REPORT")
-	if name == "" {
-		return
-	}
-	f, err := os.OpenFile(name, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
-	if err != nil {
-		t.Errorf("CONNECT_TEST_REPORT: %v", err)
-		return
-	}
-	defer f.Close()
-	if _, err := fmt.Fprintf(f, format+"\n", args...); err != nil {
-		t.Errorf("CONNECT_TEST_REPORT: %v", err)
-	}
+	report(t, "load: %d token requests on hot connections during the run (%d failed cleanly), refresh_token grants at the server: %d; %d of %d connections no longer refresh",
+		tokenCalls.Load(), tokenClean.Load(), cl.as.TokenRequests()["refresh_token"], len(broken), len(tl.connections))
 }
