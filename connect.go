@@ -106,6 +106,7 @@ type Connector struct {
 	now          func() time.Time
 	rand         io.Reader
 	instance     string    // names this Connector in the refresh leases it takes
+	deletions    deletions // tells token sources that a connection was deleted
 	scratches    sync.Pool // *flowScratch, lent to one AuthorizeURL call at a time
 	inMemory     bool      // apps and states are the memory stores, which never block
 }

@@ -494,7 +494,10 @@ func (c *Connector) Connections(ctx context.Context, projectID string, f Connect
 	return out, nil
 }
 
-// DeleteConnection deletes the project's connection with the id.
+// DeleteConnection deletes the project's connection with the id. Once it returns, the token
+// sources of this Connector no longer hand out the connection's tokens, and
+// [Connector.Credentials] finds no connection; the token sources of other Connectors sharing
+// the store stop at their next store read (see [Connector.TokenSource]).
 func (c *Connector) DeleteConnection(ctx context.Context, projectID, id string) error {
 	rec, err := c.record(ctx, projectID, id)
 	if err != nil {
@@ -502,7 +505,11 @@ func (c *Connector) DeleteConnection(ctx context.Context, projectID, id string) 
 	}
 	sctx, cancel := c.storeContext(ctx)
 	defer cancel()
-	if err := c.connections.Delete(sctx, projectID, id); err != nil {
+	err = c.connections.Delete(sctx, projectID, id)
+	// Even after a failure, which may have come after the record was deleted, the token
+	// sources read the store again.
+	c.deletions.n.Add(1)
+	if err != nil {
 		return storeError(err)
 	}
 	c.emit(ctx, EventConnectionDeleted, projectID, rec.Connection.Provider, &rec.Connection, nil)

@@ -5,10 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/oauth2"
+	"golang.org/x/sync/singleflight"
 )
 
 // TokenSource returns a token source for the connection with the id: its Token method
@@ -17,14 +18,26 @@ import (
 // client credentials, fetches a new one), saves the new token, and returns it. One refresh
 // per connection is in flight at a time, in one Connector and across replicas sharing the
 // connection store: the replica that refreshes holds a lease on the connection (taken with
-// the store's compare-and-swap), and the others wait for its token, as long as their context
-// allows, rather than spend the same refresh token. A rotated refresh token is saved before the
-// new access token is returned; a response without one keeps the old one. On invalid_grant
-// the connection is marked bad_credentials and the error matches [ErrBadCredentials].
+// the store's compare-and-swap), and the others wait for its token rather than spend the
+// same refresh token. A rotated refresh token is saved before the new access token is
+// returned; a response without one keeps the old one. On invalid_grant the connection is
+// marked bad_credentials and the error matches [ErrBadCredentials].
 //
-// ctx is used by every Token call for the store and the token endpoint, as x/oauth2's own
-// token sources do. Connection ids are unique across projects; code acting for one project
-// uses [Connector.TokenSourceFor].
+// ctx bounds how long each Token call waits, and its values reach the store, the token
+// endpoint and [Config].OnEvent. A refresh, once started, does not depend on it: it runs to
+// its end on a context of its own, bounded by [RefreshTimeout], and saves what it got, so
+// that a caller who gives up (Token then returns an error matching ctx.Err()) never loses a
+// rotated refresh token, nor fails the other callers waiting for the same refresh.
+//
+// Token returns the same *oauth2.Token to every caller while it is valid, without copying
+// it, as [oauth2.ReuseTokenSource] does: callers must not modify it.
+//
+// Once the connection is deleted, Token returns an error matching [ErrConnectionNotFound]:
+// at once when it was deleted through this Connector, and otherwise when the store is next
+// read, which is at the next refresh and at least every [TokenRecheckInterval].
+//
+// Connection ids are unique across projects; code acting for one project uses
+// [Connector.TokenSourceFor].
 func (c *Connector) TokenSource(ctx context.Context, connectionID string) (oauth2.TokenSource, error) {
 	if err := checkConnectionID(connectionID); err != nil {
 		return nil, invalid("id", err.Error(), nil)
@@ -57,15 +70,32 @@ func (c *Connector) tokenSource(ctx context.Context, projectID, connectionID str
 	return &tokenSource{c: c, ctx: ctx, id: connectionID}, nil
 }
 
-// tokenSource is a connection's oauth2.TokenSource. It keeps the last token it handed out
-// and reads the store only when that one is no longer valid.
-type tokenSource struct {
-	c   *Connector
-	ctx context.Context
-	id  string
+const (
+	// RefreshTimeout bounds the token request of a refresh, which runs to its end even when
+	// every caller has stopped waiting. Before the request, waiting for another replica's
+	// refresh takes at most one lease (30 seconds) and a margin; after it, saving the token
+	// the provider issued gets the store timeout on each try.
+	RefreshTimeout = refreshLease - refreshMargin
+	// TokenRecheckInterval is how long a token source hands out a valid token without
+	// reading the store again, which is how it learns that another replica deleted the
+	// connection or refreshed its token.
+	TokenRecheckInterval = time.Minute
+)
 
-	mu   sync.Mutex
-	last *current
+// deletions counts the connections deleted through a Connector. A token source hands out
+// its cached token only while the count is the one it saw when it last read the store: a
+// deletion makes every source read the store once more, which tells the deleted one. A
+// counter rather than a set of ids keeps the hot path to one atomic load, and nothing grows
+// with the deletions.
+type deletions struct{ n atomic.Uint64 }
+
+// tokenSource is a connection's oauth2.TokenSource. It keeps the last token it handed out
+// and reads the store only when that one is no longer to be handed out.
+type tokenSource struct {
+	c    *Connector
+	ctx  context.Context
+	id   string
+	last atomic.Pointer[cachedToken]
 }
 
 // current is a connection's token as read or refreshed, with when it was obtained when its
@@ -75,45 +105,100 @@ type current struct {
 	obtained time.Time
 }
 
+// cachedToken is a token source's last token and until when it may be handed out without
+// reading the store: before it is due for a refresh, before a recheck is due, and while no
+// connection has been deleted since the store was read (deletions is then still gen).
+type cachedToken struct {
+	tok   *oauth2.Token
+	until time.Time
+	gen   uint64
+}
+
+// Token returns the connection's token; see [Connector.TokenSource].
 func (ts *tokenSource) Token() (*oauth2.Token, error) {
-	ts.mu.Lock()
-	last := ts.last
-	ts.mu.Unlock()
-	if last != nil && ts.c.fresh(last.tok, last.obtained) {
-		return copyToken(last.tok), nil
+	if last := ts.last.Load(); last != nil && last.gen == ts.c.deletions.n.Load() && ts.c.now().Before(last.until) {
+		return last.tok, nil
 	}
-	// One refresh per connection in flight: the other callers share its result.
-	v, err, _ := ts.c.refreshes.Do(ts.id, func() (any, error) { return ts.c.token(ts.ctx, ts.id) })
-	if err != nil {
-		return nil, err
-	}
-	cur := v.(*current)
-	ts.mu.Lock()
-	ts.last = cur
-	ts.mu.Unlock()
-	return copyToken(cur.tok), nil
+	return ts.read()
 }
 
-func copyToken(t *oauth2.Token) *oauth2.Token {
-	out := *t
-	return &out
-}
-
-// fresh reports whether a token is valid for longer than the expiry delta. A token whose
-// expiry is unknown counts as valid for an hour after it was obtained.
-func (c *Connector) fresh(t *oauth2.Token, obtained time.Time) bool {
-	if t.AccessToken == "" {
-		return false
+// read gets the connection's token from the store, refreshing it if needed, and caches it.
+// The refresh runs detached from ts.ctx (see [Connector.TokenSource]), shared by every
+// caller that asks for the connection's token meanwhile; ts.ctx only bounds the wait.
+func (ts *tokenSource) read() (*oauth2.Token, error) {
+	if err := ts.ctx.Err(); err != nil {
+		return nil, fmt.Errorf("connect: waiting for the token: %w", err)
 	}
-	exp := t.Expiry
-	if exp.IsZero() {
-		if obtained.IsZero() {
-			return true
+	detached := context.WithoutCancel(ts.ctx)
+	ch := ts.c.refreshes.DoChan(ts.id, func() (any, error) {
+		// The counter is read before the store, so that a deletion meanwhile shows.
+		gen, read := ts.c.deletions.n.Load(), ts.c.now()
+		cur, err := ts.c.token(detached, ts.id)
+		if err != nil {
+			return nil, err
 		}
-		exp = obtained.Add(unknownExpiryAge)
+		return &cachedToken{tok: cur.tok, gen: gen, until: minTime(ts.c.refreshAt(cur), read.Add(TokenRecheckInterval))}, nil
+	})
+	var res singleflight.Result
+	select {
+	case <-ts.ctx.Done():
+		return nil, fmt.Errorf("connect: waiting for the token: %w", ts.ctx.Err())
+	case res = <-ch:
 	}
-	return c.now().Add(c.expiryDelta).Before(exp)
+	if res.Err != nil {
+		return nil, res.Err
+	}
+	got := res.Val.(*cachedToken)
+	if got.gen != ts.c.deletions.n.Load() {
+		// A connection was deleted while this token was read, perhaps before this caller
+		// asked for it: make sure it was not this one.
+		recheck := *got
+		recheck.gen = ts.c.deletions.n.Load()
+		sctx, cancel := ts.c.storeContext(ts.ctx)
+		_, err := ts.c.connections.Get(sctx, "", ts.id)
+		cancel()
+		if err != nil {
+			return nil, storeError(err)
+		}
+		got = &recheck
+	}
+	ts.last.Store(got)
+	return got.tok, nil
 }
+
+// minTime returns the earlier of a and b.
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// fresh reports whether a token may still be handed out rather than refreshed.
+func (c *Connector) fresh(cur *current) bool {
+	return c.now().Before(c.refreshAt(cur))
+}
+
+// refreshAt is when a token is to be refreshed: the expiry delta before its expiry. A token
+// whose expiry is unknown counts as valid for an hour after it was obtained, or for ever
+// when it cannot be refreshed (obtained is then zero); one without an access token is due
+// at once.
+func (c *Connector) refreshAt(cur *current) time.Time {
+	if cur.tok.AccessToken == "" {
+		return time.Time{}
+	}
+	exp := cur.tok.Expiry
+	if exp.IsZero() {
+		if cur.obtained.IsZero() {
+			return neverRefresh
+		}
+		exp = cur.obtained.Add(unknownExpiryAge)
+	}
+	return exp.Add(-c.expiryDelta)
+}
+
+// neverRefresh is the refresh time of a token that lasts as long as it may.
+var neverRefresh = time.Unix(1<<62, 0)
 
 // The refresh lease: one replica at a time refreshes a connection. The others wait for its
 // token, polling the store, instead of spending the same refresh token, which a provider
@@ -134,51 +219,17 @@ const (
 	maxLeaseAttempts = 64
 )
 
-// token returns the connection's current token, refreshing and saving it when needed.
+// token returns the connection's current token, refreshing and saving it when needed. ctx
+// is never cancelled by a caller (see [tokenSource.read]): each step has its own bound.
 func (c *Connector) token(ctx context.Context, id string) (*current, error) {
-	rec, cr, err := c.loadCredentials(ctx, id)
-	if err != nil {
-		return nil, err
+	wctx, cancel := context.WithTimeout(ctx, refreshLease+refreshMargin)
+	rec, cr, cur, err := c.claim(wctx, id)
+	cancel()
+	if err != nil || cur != nil {
+		return cur, err
 	}
-	poll, claims := leasePollMin, 0
-	for {
-		if cur := c.currentToken(rec, cr); c.fresh(cur.tok, cur.obtained) {
-			return cur, nil
-		}
-		if rec.Connection.Status == StatusBadCredentials {
-			return nil, ErrBadCredentials
-		}
-		if cr.RefreshToken == "" && rec.Connection.AuthScheme != AuthSchemeOAuth2ClientCredentials {
-			return nil, fmt.Errorf("%w: the access token expired and there is no refresh token", ErrBadCredentials)
-		}
-		now := c.now()
-		if cr.LeaseOwner != "" && cr.LeaseOwner != c.instance && now.Before(cr.LeaseUntil) {
-			// Another replica is refreshing: wait for its token.
-			t := time.NewTimer(poll)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return nil, fmt.Errorf("connect: waiting for another replica's refresh: %w", ctx.Err())
-			case <-t.C:
-			}
-			poll = min(2*poll, leasePollMax)
-		} else {
-			cr.LeaseOwner, cr.LeaseUntil = c.instance, now.Add(refreshLease)
-			err := c.putCredentials(ctx, rec, cr)
-			if err == nil {
-				break
-			}
-			if claims++; !errors.Is(err, ErrConflict) || claims == maxLeaseAttempts {
-				return nil, err
-			}
-		}
-		if rec, cr, err = c.loadCredentials(ctx, id); err != nil {
-			return nil, err
-		}
-	}
-
 	usedRefreshToken := cr.RefreshToken
-	rctx, cancel := context.WithTimeout(ctx, refreshLease-refreshMargin)
+	rctx, cancel := context.WithTimeout(ctx, RefreshTimeout)
 	tok, err := c.refresh(rctx, rec, cr)
 	cancel()
 	if err != nil {
@@ -187,13 +238,66 @@ func (c *Connector) token(ctx context.Context, id string) (*current, error) {
 		// token first, and the provider, rotating, refused ours: then its token is the
 		// connection's.
 		if rec2, cr2, lerr := c.loadCredentials(ctx, id); lerr == nil && cr2.RefreshToken != usedRefreshToken {
-			if cur := c.currentToken(rec2, cr2); c.fresh(cur.tok, cur.obtained) {
+			if cur := c.currentToken(rec2, cr2); c.fresh(cur) {
 				return cur, nil
 			}
 		}
 		return nil, c.refreshFailed(ctx, rec, usedRefreshToken, err)
 	}
+	return c.saveRefreshed(ctx, rec, cr, usedRefreshToken, tok)
+}
+
+// claim reads the connection and returns its token if it is fresh; otherwise it takes the
+// refresh lease, waiting while another replica holds it, and returns the record and
+// credentials to refresh.
+func (c *Connector) claim(ctx context.Context, id string) (*ConnectionRecord, *credentials, *current, error) {
+	rec, cr, err := c.loadCredentials(ctx, id)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	poll, claims := leasePollMin, 0
+	for {
+		if cur := c.currentToken(rec, cr); c.fresh(cur) {
+			return nil, nil, cur, nil
+		}
+		if rec.Connection.Status == StatusBadCredentials {
+			return nil, nil, nil, ErrBadCredentials
+		}
+		if cr.RefreshToken == "" && rec.Connection.AuthScheme != AuthSchemeOAuth2ClientCredentials {
+			return nil, nil, nil, fmt.Errorf("%w: the access token expired and there is no refresh token", ErrBadCredentials)
+		}
+		now := c.now()
+		if cr.LeaseOwner != "" && cr.LeaseOwner != c.instance && now.Before(cr.LeaseUntil) {
+			// Another replica is refreshing: wait for its token.
+			t := time.NewTimer(poll)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return nil, nil, nil, fmt.Errorf("connect: waiting for another replica's refresh: %w", ctx.Err())
+			case <-t.C:
+			}
+			poll = min(2*poll, leasePollMax)
+		} else {
+			cr.LeaseOwner, cr.LeaseUntil = c.instance, now.Add(refreshLease)
+			err := c.putCredentials(ctx, rec, cr)
+			if err == nil {
+				return rec, cr, nil, nil
+			}
+			if claims++; !errors.Is(err, ErrConflict) || claims == maxLeaseAttempts {
+				return nil, nil, nil, err
+			}
+		}
+		if rec, cr, err = c.loadCredentials(ctx, id); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+}
+
+// saveRefreshed saves a token the provider issued, with its rotated refresh token, and
+// returns it, or the newer token another refresh saved meanwhile.
+func (c *Connector) saveRefreshed(ctx context.Context, rec *ConnectionRecord, cr *credentials, usedRefreshToken string, tok *oauth2.Token) (*current, error) {
 	now := c.now()
+	var err error
 	for range maxPutAttempts {
 		if tok.RefreshToken != "" {
 			cr.RefreshToken = tok.RefreshToken // rotated: saved before the token is handed out
@@ -214,10 +318,10 @@ func (c *Connector) token(ctx context.Context, id string) (*current, error) {
 		// the lease ran out and another replica refreshed). If another refresh saved a
 		// newer token, use that one; otherwise put this token onto the newest record, so
 		// that a rotated refresh token is never lost.
-		if rec, cr, err = c.loadCredentials(ctx, id); err != nil {
+		if rec, cr, err = c.loadCredentials(ctx, rec.Connection.ID); err != nil {
 			return nil, err
 		}
-		if cur := c.currentToken(rec, cr); cr.RefreshToken != usedRefreshToken && c.fresh(cur.tok, cur.obtained) {
+		if cur := c.currentToken(rec, cr); cr.RefreshToken != usedRefreshToken && c.fresh(cur) {
 			return cur, nil
 		}
 	}

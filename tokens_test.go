@@ -265,7 +265,7 @@ func TestTokenSourceExpiryDelta(t *testing.T) {
 	}
 }
 
-// TestTokenSourceExpiresIn runs SECURITY item 41's expires_in values through a client
+// TestTokenSourceExpiresIn runs the expires_in values of docs/security.md, M1 through a client
 // credentials connection.
 func TestTokenSourceExpiresIn(t *testing.T) {
 	tests := []struct {
@@ -348,7 +348,7 @@ func TestTokenSourceExpiresIn(t *testing.T) {
 	}
 }
 
-// TestTokenSourceExpiresInOutOfRange covers the other values of SECURITY item 41: a negative
+// TestTokenSourceExpiresInOutOfRange covers the other values of docs/security.md, M1: a negative
 // expires_in gives a token that is expired at once, a huge one is clamped.
 func TestTokenSourceExpiresInOutOfRange(t *testing.T) {
 	tests := []struct {
@@ -399,7 +399,7 @@ func ccAbs(d time.Duration) time.Duration {
 }
 
 // TestTokenSourceCachedUnknownExpiry: a token source that has handed out a token of unknown
-// expiry must not keep handing it out for ever (SECURITY item 41: unknown is not "never").
+// expiry must not keep handing it out for ever (docs/security.md, M1: unknown is not "never").
 func TestTokenSourceCachedUnknownExpiry(t *testing.T) {
 	srv := newCCTokenServer(t, func(ccTokenRequest) (int, string) {
 		return http.StatusOK, `{"access_token":"` + ccAccessToken + `","token_type":"Bearer"}`
@@ -425,7 +425,7 @@ func TestTokenSourceCachedUnknownExpiry(t *testing.T) {
 }
 
 // TestTokenSourceExpiryUsesConfigClock: the expiry of a fetched token is computed with
-// Config.Now (SECURITY item 41: an injectable clock everywhere).
+// Config.Now (docs/security.md, M1: an injectable clock everywhere).
 func TestTokenSourceExpiryUsesConfigClock(t *testing.T) {
 	srv := ccRefreshServer(t, ccRefreshToken, ccAccessToken2, "")
 	f := newCCFixture(t, srv)
@@ -738,5 +738,340 @@ func TestTokenSourceRefreshURL(t *testing.T) {
 	}
 	if token.count() != 0 || refresh.count() != 1 {
 		t.Errorf("the token URL got %d requests and the refresh URL %d; want 0 and 1", token.count(), refresh.count())
+	}
+}
+
+// ccRotating is a token endpoint that rotates refresh tokens as fosite does: a refresh token
+// is spent as soon as a request with it arrives, and a spent one is answered with
+// invalid_grant. Client credentials grants get a new token each. Each token it issues is
+// announced on arrived and then held back until hold is closed.
+type ccRotating struct {
+	*ccTokenServer
+	arrived chan struct{}
+	hold    chan struct{}
+
+	mu      sync.Mutex
+	current string
+	round   int
+}
+
+func newCCRotating(t testing.TB) *ccRotating {
+	t.Helper()
+	s := &ccRotating{arrived: make(chan struct{}, 16), hold: make(chan struct{}), current: ccRefreshToken}
+	s.ccTokenServer = newCCTokenServer(t, s.respond)
+	return s
+}
+
+func (s *ccRotating) respond(r ccTokenRequest) (int, string) {
+	s.mu.Lock()
+	if r.Form.Get("grant_type") == "refresh_token" && r.Form.Get("refresh_token") != s.current {
+		s.mu.Unlock()
+		return http.StatusBadRequest, `{"error":"invalid_grant"}`
+	}
+	s.round++
+	access, refresh := fmt.Sprintf("access-%d", s.round), ""
+	if r.Form.Get("grant_type") == "refresh_token" {
+		refresh = fmt.Sprintf("refresh-%d", s.round)
+		s.current = refresh
+	}
+	s.mu.Unlock()
+	s.arrived <- struct{}{}
+	<-s.hold
+	return http.StatusOK, ccTokenJSON(access, refresh, 3600)
+}
+
+// sent lists the refresh tokens of the refresh requests, in order.
+func (s *ccRotating) sent() []string {
+	var out []string
+	for _, r := range s.requests() {
+		if r.Form.Get("grant_type") == "refresh_token" {
+			out = append(out, r.Form.Get("refresh_token"))
+		}
+	}
+	return out
+}
+
+// ccMachine connects the client credentials provider "machine" and returns the connection,
+// holding the rotating endpoint's first answer until the connection is made.
+func (f *ccFixture) ccMachine(t testing.TB, srv *ccRotating) *connect.Connection {
+	t.Helper()
+	r := ccReq("machine")
+	r.OAuth2ClientCredentials = &connect.OAuth2ClientCredentials{ClientID: "machine-client", ClientSecret: ccClientSecret}
+	go func() { <-srv.arrived; srv.hold <- struct{}{} }()
+	return f.connect(t, r)
+}
+
+// TestTokenSourceRefreshOutlivesCaller: a caller that gives up while its refresh is at the
+// provider only stops waiting. The refresh runs to its end and saves the rotated refresh
+// token, which the next refresh sends; the connection keeps working.
+func TestTokenSourceRefreshOutlivesCaller(t *testing.T) {
+	tests := []struct {
+		name    string
+		machine bool // client credentials rather than a refresh token
+		ctx     func() (context.Context, context.CancelFunc, func())
+		want    error
+	}{
+		{"cancelled", false, func() (context.Context, context.CancelFunc, func()) {
+			ctx, cancel := context.WithCancel(context.Background())
+			return ctx, cancel, cancel
+		}, context.Canceled},
+		{"deadline", false, func() (context.Context, context.CancelFunc, func()) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+			return ctx, cancel, func() {}
+		}, context.DeadlineExceeded},
+		{"client credentials cancelled", true, func() (context.Context, context.CancelFunc, func()) {
+			ctx, cancel := context.WithCancel(context.Background())
+			return ctx, cancel, cancel
+		}, context.Canceled},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newCCRotating(t)
+			f := newCCFixture(t, srv.ccTokenServer, func(c *connect.Config) { c.Keyring = ccKeyring(t, "k1", "k1") })
+			var conn *connect.Connection
+			if tt.machine {
+				conn = f.ccMachine(t, srv)
+				f.clock.Advance(2 * time.Hour)
+			} else {
+				conn = f.ccExpired(t)
+			}
+			requestsBefore := srv.count()
+			ctx, cancel, giveUp := tt.ctx()
+			defer cancel()
+			ts, err := f.c.TokenSource(ctx, conn.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() {
+				tok, err := ts.Token()
+				if tok != nil {
+					err = fmt.Errorf("got a token %q", tok.AccessToken)
+				}
+				done <- err
+			}()
+			<-srv.arrived
+			giveUp()
+			if err := <-done; !errors.Is(err, tt.want) {
+				t.Errorf("Token of the caller who gave up = %v, want an error matching %v", err, tt.want)
+			} else {
+				ccNoSentinelInError(t, err)
+			}
+			close(srv.hold) // the provider answers only now
+
+			// Asked again, the Connector hands out the token the provider issued (waiting
+			// for the refresh if need be), and another replica reads it from the store:
+			// neither makes a request of its own.
+			other := f.again(t)
+			want := fmt.Sprintf("access-%d", requestsBefore+1)
+			for _, c := range []*connect.Connector{f.c, other} {
+				if tok, err := ccToken(t, c, conn.ID); err != nil || tok.AccessToken != want {
+					t.Fatalf("Token after the provider answered = %v, %v; want %s", tok, err, want)
+				}
+			}
+			if got := srv.count(); got != requestsBefore+1 {
+				t.Errorf("%d token requests after the first, want none: the issued token was not saved", got-requestsBefore-1)
+			}
+			// The next refresh sends the rotated refresh token, never the spent one again.
+			f.clock.Advance(2 * time.Hour)
+			if tok, err := ccToken(t, other, conn.ID); err != nil || tok.AccessToken != fmt.Sprintf("access-%d", requestsBefore+2) {
+				t.Errorf("next Token = %v, %v; want the next token", tok, err)
+			}
+			if want := []string{ccRefreshToken, "refresh-1"}; !tt.machine && fmt.Sprint(srv.sent()) != fmt.Sprint(want) {
+				t.Errorf("refresh tokens sent = %v, want %v", srv.sent(), want)
+			}
+			if got, err := f.c.Connection(context.Background(), "proj", conn.ID); err != nil || got.Status != connect.StatusWorking {
+				t.Errorf("connection = %+v, %v; want status working", got, err)
+			}
+		})
+	}
+}
+
+// TestTokenSourceWaiterGivingUpFailsNoOther: two callers wait for the same refresh; the
+// first one's deadline passes while the provider has not answered. The second still gets
+// the token, from the one refresh.
+func TestTokenSourceWaiterGivingUpFailsNoOther(t *testing.T) {
+	srv := newCCRotating(t)
+	f := newCCFixture(t, srv.ccTokenServer)
+	conn := f.ccExpired(t)
+	short, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	first, err := f.c.TokenSource(short, conn.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := f.c.TokenSource(context.Background(), conn.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		tok *oauth2.Token
+		err error
+	}
+	firstDone, secondDone := make(chan result, 1), make(chan result, 1)
+	go func() { tok, err := first.Token(); firstDone <- result{tok, err} }()
+	<-srv.arrived
+	go func() { tok, err := second.Token(); secondDone <- result{tok, err} }()
+	if r := <-firstDone; r.tok != nil || !errors.Is(r.err, context.DeadlineExceeded) {
+		t.Errorf("first caller = %v, %v; want context.DeadlineExceeded", r.tok, r.err)
+	}
+	close(srv.hold)
+	if r := <-secondDone; r.err != nil || r.tok.AccessToken != "access-1" {
+		t.Fatalf("second caller = %v, %v; want access-1", r.tok, r.err)
+	}
+	if got := srv.sent(); len(got) != 1 {
+		t.Errorf("refresh tokens sent = %v, want one refresh", got)
+	}
+	if got, err := f.c.Connection(context.Background(), "proj", conn.ID); err != nil || got.Status != connect.StatusWorking {
+		t.Errorf("connection = %+v, %v; want status working", got, err)
+	}
+}
+
+// TestTokenSourceStopsAfterDeletion: a token source that has handed out a valid token stops
+// once its connection is deleted: at once when it is deleted through the same Connector, and
+// within TokenRecheckInterval when another replica deletes it. Credentials stop too.
+func TestTokenSourceStopsAfterDeletion(t *testing.T) {
+	tests := []struct {
+		name       string
+		project    string        // "" uses TokenSource, otherwise TokenSourceFor
+		elsewhere  bool          // deleted by another Connector sharing the store
+		wait       time.Duration // clock advance before the Token that must fail
+		credential bool          // an API key connection, read with Credentials
+	}{
+		{name: "same connector", wait: 0},
+		{name: "same connector, TokenSourceFor", project: "proj"},
+		{name: "another replica, at the recheck", elsewhere: true, wait: connect.TokenRecheckInterval},
+		{name: "another replica, at the refresh", elsewhere: true, wait: 3 * time.Hour},
+		{name: "credentials, same connector", credential: true},
+		{name: "credentials, another replica", credential: true, elsewhere: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := ccRefreshServer(t, ccRefreshToken, ccAccessToken2, "")
+			f := newCCFixture(t, srv)
+			deleter := f.c
+			if tt.elsewhere {
+				deleter = f.again(t)
+			}
+			ctx := context.Background()
+			if tt.credential {
+				r := ccReq("keyed")
+				r.APIKey = ccAPIKey
+				conn := f.connect(t, r)
+				if cr, err := f.c.Credentials(ctx, "proj", conn.ID); err != nil || cr.APIKey.Reveal() != ccAPIKey {
+					t.Fatalf("Credentials before the deletion = %v, %v", cr, err)
+				}
+				if err := deleter.DeleteConnection(ctx, "proj", conn.ID); err != nil {
+					t.Fatal(err)
+				}
+				if cr, err := f.c.Credentials(ctx, "proj", conn.ID); cr != nil || !errors.Is(err, connect.ErrConnectionNotFound) {
+					t.Errorf("Credentials after the deletion = %v, %v; want ErrConnectionNotFound", cr, err)
+				}
+				return
+			}
+			conn := f.connect(t, ccImport(ccAccessToken, ccRefreshToken, f.clock.Now().Add(2*time.Hour)))
+			var ts oauth2.TokenSource
+			var err error
+			if tt.project == "" {
+				ts, err = f.c.TokenSource(ctx, conn.ID)
+			} else {
+				ts, err = f.c.TokenSourceFor(ctx, tt.project, conn.ID)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tok, err := ts.Token(); err != nil || tok.AccessToken != ccAccessToken {
+				t.Fatalf("Token before the deletion = %v, %v", tok, err)
+			}
+			if err := deleter.DeleteConnection(ctx, "proj", conn.ID); err != nil {
+				t.Fatal(err)
+			}
+			f.clock.Advance(tt.wait)
+			if tok, err := ts.Token(); tok != nil || !errors.Is(err, connect.ErrConnectionNotFound) {
+				t.Errorf("Token after the deletion = %v, %v; want ErrConnectionNotFound", tok, err)
+			}
+			if srv.count() != 0 {
+				t.Errorf("%d token requests for a deleted connection, want 0", srv.count())
+			}
+		})
+	}
+}
+
+// TestTokenSourceRecheckKeepsServing: the store read at TokenRecheckInterval of a connection
+// that still exists hands out the same valid token, with no token request.
+func TestTokenSourceRecheckKeepsServing(t *testing.T) {
+	srv := ccRefreshServer(t, ccRefreshToken, ccAccessToken2, "")
+	f := newCCFixture(t, srv)
+	conn := f.connect(t, ccImport(ccAccessToken, ccRefreshToken, f.clock.Now().Add(2*time.Hour)))
+	other := f.connect(t, func() connect.ConnectionRequest {
+		r := ccImport(ccAccessToken, ccRefreshToken, f.clock.Now().Add(2*time.Hour))
+		r.ConsumerRef = "user-2"
+		return r
+	}())
+	ts, err := f.c.TokenSource(context.Background(), conn.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, step := range []func(){
+		func() {},
+		func() { f.clock.Advance(connect.TokenRecheckInterval) },
+		func() {
+			if err := f.c.DeleteConnection(context.Background(), "proj", other.ID); err != nil {
+				t.Fatal(err)
+			}
+		},
+	} {
+		step()
+		if tok, err := ts.Token(); err != nil || tok.AccessToken != ccAccessToken {
+			t.Errorf("step %d: Token = %v, %v; want the stored token", i, tok, err)
+		}
+	}
+	if srv.count() != 0 {
+		t.Errorf("%d token requests, want 0", srv.count())
+	}
+}
+
+// benchTokenSource is a token source of a connection whose token is valid for hours, with the
+// token already handed out once.
+func benchTokenSource(b *testing.B) oauth2.TokenSource {
+	c, err := connect.New(connect.Config{Providers: ccRegistry(b, ccUnusedTokenURL), Apps: ccApps()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	conn, err := c.Connect(context.Background(), ccImport(ccAccessToken, ccRefreshToken, time.Now().Add(3*time.Hour)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ts, err := c.TokenSource(context.Background(), conn.ID)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := ts.Token(); err != nil {
+		b.Fatal(err)
+	}
+	return ts
+}
+
+func BenchmarkTokenSource(b *testing.B) {
+	ts := benchTokenSource(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ts.Token(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkReuseTokenSource is the baseline of BenchmarkTokenSource: x/oauth2's cache of a
+// valid token.
+func BenchmarkReuseTokenSource(b *testing.B) {
+	ts := oauth2.ReuseTokenSource(nil, oauth2.StaticTokenSource(&oauth2.Token{
+		AccessToken: ccAccessToken, RefreshToken: ccRefreshToken, Expiry: time.Now().Add(3 * time.Hour),
+	}))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ts.Token(); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
