@@ -40,10 +40,16 @@ func serverEnv(t testing.TB, name, what string) string {
 // redisAddr returns the address of the Redis server the tests run against.
 func redisAddr(t testing.TB) string { return serverEnv(t, "CONNECT_REDIS_ADDR", "Redis") }
 
+// patient is how long the tests' clients wait for the server: on a starved machine a
+// command may be slow, and the tests assert what the store does, not how fast.
+const patient = time.Minute
+
 // newClient returns a client of the test server, closed when the test ends.
 func newClient(t testing.TB) *goredis.Client {
 	t.Helper()
-	c := goredis.NewClient(&goredis.Options{Addr: redisAddr(t)})
+	c := goredis.NewClient(&goredis.Options{
+		Addr: redisAddr(t), DialTimeout: patient, ReadTimeout: patient, WriteTimeout: patient, PoolTimeout: patient,
+	})
 	t.Cleanup(func() { c.Close() })
 	if err := c.Ping(context.Background()).Err(); err != nil {
 		t.Fatalf("PING %s: %v", c.Options().Addr, err)
@@ -393,7 +399,10 @@ func TestNilClient(t *testing.T) {
 func clusterClient(t testing.TB) *goredis.ClusterClient {
 	t.Helper()
 	addrs := serverEnv(t, "CONNECT_REDIS_CLUSTER_ADDRS", "a Redis Cluster")
-	c := goredis.NewClusterClient(&goredis.ClusterOptions{Addrs: strings.Split(addrs, ",")})
+	c := goredis.NewClusterClient(&goredis.ClusterOptions{
+		Addrs:       strings.Split(addrs, ","),
+		DialTimeout: patient, ReadTimeout: patient, WriteTimeout: patient, PoolTimeout: patient,
+	})
 	t.Cleanup(func() { c.Close() })
 	if err := c.Ping(context.Background()).Err(); err != nil {
 		t.Fatalf("PING the cluster %s: %v", addrs, err)
