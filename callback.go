@@ -172,11 +172,6 @@ func errorChars(s string) bool {
 	return true
 }
 
-// Is reports whether target is ErrAccessDenied and the code is access_denied.
-func (e *ProviderError) Is(target error) bool {
-	return target == ErrAccessDenied && e.Code == "access_denied"
-}
-
 // Callback completes an authorization code flow from the provider's redirect to the
 // backend's callback URL. In this order it: rejects a malformed callback before touching a
 // store; takes the pending authorization by its state, once only (a replayed, unknown or

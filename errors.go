@@ -76,19 +76,28 @@ func invalid(field, message string, sentinel error) error {
 	return &ValidationError{Fields: []FieldError{{Field: field, Message: message, Err: sentinel}}}
 }
 
-// ProviderError is an error response from a provider (RFC 6749 §4.1.2.1 and §5.2).
+// ProviderError is an error response from a provider (RFC 6749 §4.1.2.1 and §5.2), at the
+// callback or at a token endpoint. connect cleans every field before keeping it, so that
+// it is safe to log and to render in a page: none holds a secret of the request (the
+// provider may have echoed one), and each keeps to the rule written beside it.
 type ProviderError struct {
-	Code        string `json:"error"`                       // e.g. access_denied
-	Description string `json:"error_description,omitempty"` // cleaned and capped
-	URI         string `json:"error_uri,omitempty"`         // absolute https only
+	Code        string `json:"error"`                       // e.g. access_denied; letters, digits, _ - . only; at most 64 octets
+	Description string `json:"error_description,omitempty"` // printable ASCII without " \ < > & '; at most 512 octets
+	URI         string `json:"error_uri,omitempty"`         // an absolute https URL, or empty
 }
 
+// Error returns the code and the description.
 func (e *ProviderError) Error() string {
 	s := "connect: provider error: " + e.Code
 	if e.Description != "" {
 		s += ": " + e.Description
 	}
 	return s
+}
+
+// Is reports whether target is ErrAccessDenied and the code is access_denied.
+func (e *ProviderError) Is(target error) bool {
+	return target == ErrAccessDenied && e.Code == "access_denied"
 }
 
 // Errors of the callback. The malformed-callback errors also match [ErrInvalidRequest].
