@@ -548,10 +548,10 @@ func (c *Connector) Credentials(ctx context.Context, projectID, id string) (*Cre
 }
 
 // ReencryptConnections seals again, with the keyring's primary key, the credentials of the
-// project's connections that were sealed with another key, and returns how many it
-// re-sealed. It can be stopped and run again at any time: a record is re-sealed at most once
-// and never lost. Remove an old key from the keyring only once this has run for every
-// project.
+// project's connections that were sealed with another key or in an older record format,
+// and returns how many it re-sealed. It can be stopped and run again at any time: a record
+// is re-sealed at most once and never lost. Remove an old key from the keyring only once
+// this has run for every project.
 func (c *Connector) ReencryptConnections(ctx context.Context, projectID string) (int, error) {
 	if c.keys == nil {
 		return 0, errors.New("connect: no keyring is configured")
@@ -580,7 +580,7 @@ func (c *Connector) ReencryptConnections(ctx context.Context, projectID string) 
 // reseal seals a record's credentials again with the primary key, if they need it.
 func (c *Connector) reseal(ctx context.Context, projectID string, rec *ConnectionRecord) (bool, error) {
 	for range maxPutAttempts {
-		if !needsReseal(c.keys, rec.Credentials) {
+		if !needsReseal(c.keys, rec) {
 			return false, nil
 		}
 		cr, err := open(c.keys, rec)

@@ -2,11 +2,11 @@ package connect
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"regexp"
-	"slices"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -33,7 +33,7 @@ func (c *Connector) Connect(ctx context.Context, req ConnectionRequest) (*Connec
 		return nil, err
 	}
 	kind, field, scheme := req.kind()
-	p, values, _, tokenURL, err := c.resolveProvider(req.Provider, kind, field, req.ProviderWorkspaceRef, req.ProviderMetadata, nil)
+	p, values, _, tokenURL, err := c.resolveProvider(req.Provider, kind, field, req.ProviderWorkspaceRef, req.ProviderMetadata)
 	if err != nil {
 		return nil, err
 	}
@@ -245,98 +245,66 @@ func (c *Connector) clientCredentialsToken(ctx context.Context, p *providers.Pro
 }
 
 // credentials are a connection's secrets. They never leave this package except sealed in a
-// ConnectionRecord, or as a token through TokenSource.
+// ConnectionRecord, or as a token through TokenSource. Their JSON form is the data of their
+// stored record (see record); a zero time is left out.
 type credentials struct {
-	AccessToken  string
-	RefreshToken string
-	TokenType    string
-	Expiry       time.Time
-	ObtainedAt   time.Time
-	APIKey       string
-	Username     string // basic auth
-	Password     string // basic auth only; never a password grant's
-	Custom       map[string]string
-	ClientID     string // client credentials and password grants
-	ClientSecret string
-	Scopes       []string // asked for again by client credentials
+	AccessToken  string            `json:"accessToken,omitempty"`
+	RefreshToken string            `json:"refreshToken,omitempty"`
+	TokenType    string            `json:"tokenType,omitempty"`
+	Expiry       time.Time         `json:"expiry,omitzero"`
+	ObtainedAt   time.Time         `json:"obtainedAt,omitzero"`
+	APIKey       string            `json:"apiKey,omitempty"`
+	Username     string            `json:"username,omitempty"` // basic auth
+	Password     string            `json:"password,omitempty"` // basic auth only; never a password grant's
+	Custom       map[string]string `json:"custom,omitempty"`
+	ClientID     string            `json:"clientId,omitempty"` // client credentials and password grants
+	ClientSecret string            `json:"clientSecret,omitempty"`
+	Scopes       []string          `json:"scopes,omitempty"` // asked for again by client credentials
 	// TokenURL is the token endpoint fixed when the connection was made: refreshes go
 	// there (or to RefreshURL, when the provider redeems refresh tokens elsewhere), never
 	// to an endpoint resolved again later.
-	TokenURL   string
-	RefreshURL string
+	TokenURL   string `json:"tokenUrl,omitempty"`
+	RefreshURL string `json:"refreshUrl,omitempty"`
 	// LeaseOwner is the Connector refreshing the token until LeaseUntil: the other replicas
 	// wait for its token rather than spend the same refresh token (see Connector.token).
-	LeaseOwner string
-	LeaseUntil time.Time
+	LeaseOwner string    `json:"leaseOwner,omitempty"`
+	LeaseUntil time.Time `json:"leaseUntil,omitzero"`
 }
 
-// credentialsVersion is the first byte of encoded credentials: the version of the format.
-// Version 1 had no refresh lease nor refresh URL; it is still read.
-const (
-	credentialsVersion   = 2
-	credentialsVersionV1 = 1
-)
+// Format prints no field under any verb: credentials are secrets.
+func (credentials) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, "connect.credentials{…}") }
 
-// strings lists the string fields in their encoded order.
-func (c *credentials) strings() [9]*string {
-	return [9]*string{
-		&c.AccessToken, &c.RefreshToken, &c.TokenType, &c.APIKey, &c.Username, &c.Password,
-		&c.ClientID, &c.ClientSecret, &c.TokenURL,
-	}
+// LogValue keeps the credentials out of logs, as Format keeps them out of fmt.
+func (credentials) LogValue() slog.Value { return slog.StringValue("connect.credentials{…}") }
+
+// encode encodes the credentials as a record of the current version.
+func (c *credentials) encode() ([]byte, error) {
+	return encodeRecord("credentials", credentialsVersion, c)
 }
 
-// encode writes the credentials as the session record is written: the version byte, the
-// strings, the custom fields (keys sorted) and the scopes, then the two times (a zero time
-// as 0).
-func (c *credentials) encode() []byte { return c.appendTo(nil) }
-
-// appendTo appends the encoded credentials to b.
-func (c *credentials) appendTo(b []byte) []byte {
-	n := len(b) + 1 + 7*binary.MaxVarintLen64 + len(c.LeaseOwner) + len(c.RefreshURL)
-	for _, f := range c.strings() {
-		n += len(*f) + binary.MaxVarintLen32
-	}
-	for k, v := range c.Custom {
-		n += len(k) + len(v) + 2*binary.MaxVarintLen32
-	}
-	for _, s := range c.Scopes {
-		n += len(s) + binary.MaxVarintLen32
-	}
-	b = slices.Grow(b, n-len(b))
-	b = append(b, credentialsVersion)
-	for _, f := range c.strings() {
-		b = appendString(b, *f)
-	}
-	b = appendStringMap(b, c.Custom)
-	b = appendStrings(b, c.Scopes)
-	b = appendTime(b, c.Expiry)
-	b = appendTime(b, c.ObtainedAt)
-	b = appendString(b, c.LeaseOwner)
-	b = appendTime(b, c.LeaseUntil)
-	return appendString(b, c.RefreshURL)
-}
-
-func appendTime(b []byte, t time.Time) []byte {
-	if t.IsZero() {
-		return binary.AppendVarint(b, 0)
-	}
-	return binary.AppendVarint(b, t.UnixNano())
-}
-
-// decodeCredentials reads what encode wrote.
+// decodeCredentials decodes credentials of any version.
 func decodeCredentials(b []byte) (*credentials, error) {
-	if len(b) == 0 || (b[0] != credentialsVersion && b[0] != credentialsVersionV1) {
+	return decodeRecord(b, credentialsVersion, legacyCredentials, errCredentials)
+}
+
+// legacyCredentials reads binary credentials: read-only compatibility (see legacyV1).
+// Version 1 has no refresh lease nor refresh URL. A zero time is written as 0.
+func legacyCredentials(b []byte) (*credentials, error) {
+	if len(b) == 0 || (b[0] != legacyV2 && b[0] != legacyV1) {
 		return nil, errCredentials
 	}
 	d := decoder{b: string(b[1:])}
 	var c credentials
-	for _, f := range c.strings() {
+	for _, f := range [...]*string{
+		&c.AccessToken, &c.RefreshToken, &c.TokenType, &c.APIKey, &c.Username, &c.Password,
+		&c.ClientID, &c.ClientSecret, &c.TokenURL,
+	} {
 		*f = d.string()
 	}
 	c.Custom = d.stringMap()
 	c.Scopes = d.strings()
 	c.Expiry, c.ObtainedAt = d.zeroTime(), d.zeroTime()
-	if b[0] == credentialsVersion {
+	if b[0] == legacyV2 {
 		c.LeaseOwner, c.LeaseUntil = d.string(), d.zeroTime()
 		c.RefreshURL = d.string()
 	}
@@ -351,8 +319,8 @@ func (c *credentials) token() *oauth2.Token {
 	return &oauth2.Token{AccessToken: c.AccessToken, RefreshToken: c.RefreshToken, TokenType: c.TokenType, Expiry: c.Expiry}
 }
 
-// Sealed credentials start with a format byte: plaintext JSON (only without a keyring, in a
-// memory store), or a keyring ciphertext.
+// Sealed credentials start with a format byte: the plaintext record (only without a
+// keyring, in a memory store), or a keyring ciphertext of it.
 const (
 	credentialsPlain  byte = 0
 	credentialsSealed byte = 1
@@ -367,10 +335,13 @@ func credentialsAAD(c *Connection) []byte {
 
 // seal encodes and, with a keyring, encrypts the credentials of conn.
 func seal(keys *keyring.Keyring, conn *Connection, cr *credentials) ([]byte, error) {
-	if keys == nil {
-		return cr.appendTo([]byte{credentialsPlain}), nil
+	plain, err := cr.encode()
+	if err != nil {
+		return nil, err
 	}
-	plain := cr.encode()
+	if keys == nil {
+		return append([]byte{credentialsPlain}, plain...), nil
+	}
 	sealed, err := keys.Seal(plain, credentialsAAD(conn))
 	clear(plain)
 	if err != nil {
@@ -404,8 +375,18 @@ func open(keys *keyring.Keyring, rec *ConnectionRecord) (*credentials, error) {
 	return decodeCredentials(plain)
 }
 
-// needsReseal reports whether sealed credentials were sealed with a key other than the
-// primary.
-func needsReseal(keys *keyring.Keyring, b []byte) bool {
-	return keys != nil && len(b) > 1 && b[0] == credentialsSealed && keys.NeedsRotation(b[1:])
+// needsReseal reports whether a record's sealed credentials should be sealed again: sealed
+// with a key other than the primary, or holding a record of an older format. Credentials
+// that do not open are left to open's error.
+func needsReseal(keys *keyring.Keyring, rec *ConnectionRecord) bool {
+	b := rec.Credentials
+	if keys == nil || len(b) < 2 || b[0] != credentialsSealed {
+		return false
+	}
+	if keys.NeedsRotation(b[1:]) {
+		return true
+	}
+	plain, err := keys.Open(b[1:], credentialsAAD(&rec.Connection))
+	defer clear(plain)
+	return err == nil && !isJSONRecord(plain)
 }

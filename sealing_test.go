@@ -6,7 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -547,5 +552,121 @@ func TestConnectionRecordNeverShowsSecrets(t *testing.T) {
 		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
 			ccNoSentinel(t, verb+" of a record", fmt.Sprintf(verb, rec))
 		}
+	}
+}
+
+// TestLegacySealedCredentials: connections stored before the JSON records (binary
+// credentials, sealed under k1 in testdata/legacy) still open, and ReencryptConnections
+// re-seals them once, in the current format.
+func TestLegacySealedCredentials(t *testing.T) {
+	ctx := context.Background()
+	raw, err := os.ReadFile("testdata/legacy/connections-sealed-k1.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var legacy []struct {
+		Connection  connect.Connection `json:"connection"`
+		Credentials []byte             `json:"credentials"`
+	}
+	if err := json.Unmarshal(raw, &legacy); err != nil {
+		t.Fatal(err)
+	}
+	keys := ccKeyring(t, "k1", "k1")
+	f := newCCFixture(t, nil, func(c *connect.Config) {
+		c.Keyring = keys
+		c.Now = func() time.Time { return time.Date(2025, 6, 1, 12, 30, 0, 0, time.UTC) }
+	})
+	for _, l := range legacy {
+		if err := f.store.Put(ctx, &connect.ConnectionRecord{Connection: l.Connection, Credentials: l.Credentials}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// read returns what the connection's credentials give through the public API.
+	read := func(t *testing.T, id string) any {
+		t.Helper()
+		if id != "legacy-oauth" {
+			cr, err := f.c.Credentials(ctx, "proj", id)
+			if err != nil {
+				t.Fatalf("Credentials(%s): %v", id, err)
+			}
+			return cr
+		}
+		ts, err := f.c.TokenSource(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, err := ts.Token()
+		if err != nil {
+			t.Fatalf("Token(%s): %v", id, err)
+		}
+		return [2]any{tok.AccessToken, tok.Expiry.UTC()}
+	}
+	want := map[string]any{
+		"legacy-apikey": &connect.Credentials{AuthScheme: connect.AuthSchemeAPIKey, APIKey: "SENTINEL_APIKEY_legacy_2b8f"},
+		"legacy-basic":  &connect.Credentials{AuthScheme: connect.AuthSchemeBasic, Username: "alice", Password: "SENTINEL_PASSWORD_legacy_7e3a"},
+		"legacy-custom": &connect.Credentials{AuthScheme: connect.AuthSchemeCustom,
+			Custom: map[string]connect.Secret{"apiToken": "SENTINEL_CUSTOM_legacy_4d6c", "subdomain": "acme"}},
+		"legacy-oauth": [2]any{"SENTINEL_ACCESS_legacy_5c1d", time.Date(2025, 6, 1, 13, 0, 1, 0, time.UTC)},
+	}
+	check := func(t *testing.T) {
+		for _, l := range legacy {
+			id := l.Connection.ID
+			if got := read(t, id); !reflect.DeepEqual(got, want[id]) {
+				t.Errorf("%s reads %#v, want %#v", id, got, want[id])
+			}
+		}
+	}
+	t.Run("read", check)
+
+	n, err := f.c.ReencryptConnections(ctx, "proj")
+	if err != nil || n != len(legacy) {
+		t.Fatalf("ReencryptConnections = %d, %v; want %d", n, err, len(legacy))
+	}
+	for _, rec := range f.records(t, "proj") {
+		plain, err := connect.OpenCredentials(keys, rec)
+		if err != nil || !bytes.HasPrefix(plain, []byte(`{"v":3,"data":{`)) {
+			t.Errorf("%s re-sealed as %.7q, %v; want a JSON record of version 3", rec.Connection.ID, plain, err)
+		}
+	}
+	t.Run("read after ReencryptConnections", check)
+	if n, err := f.c.ReencryptConnections(ctx, "proj"); err != nil || n != 0 {
+		t.Errorf("second ReencryptConnections = %d, %v; want 0", n, err)
+	}
+}
+
+// TestCredentialsNeverStoredChanged: a token that is not UTF-8 text (a form-encoded token
+// response can give one), which the stored record (JSON) cannot hold as it is, is refused
+// rather than stored with its bytes replaced.
+func TestCredentialsNeverStoredChanged(t *testing.T) {
+	const access = "SENTINEL_ACCESS_\xff\xfe_bytes"
+	srv := &ccTokenServer{srv: httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/x-www-form-urlencoded")
+		_, _ = io.WriteString(w, "access_token="+url.QueryEscape(access)+"&token_type=bearer&expires_in=3600")
+	}))}
+	t.Cleanup(srv.srv.Close)
+	srv.URL = srv.srv.URL + "/token"
+	for _, withKeyring := range []bool{false, true} {
+		t.Run(fmt.Sprintf("keyring=%t", withKeyring), func(t *testing.T) {
+			f := newCCFixture(t, srv, func(c *connect.Config) {
+				if withKeyring {
+					c.Keyring = ccKeyring(t, "k1", "k1")
+				}
+			})
+			r := ccReq("machine")
+			r.OAuth2ClientCredentials = &connect.OAuth2ClientCredentials{ClientID: "machine-client", ClientSecret: ccClientSecret}
+			conn, err := f.c.Connect(context.Background(), r)
+			if err != nil {
+				ccNoSentinelInError(t, err)
+				if n := f.count(t, "proj"); n != 0 {
+					t.Errorf("Connect failed but stored %d connections", n)
+				}
+				return
+			}
+			tok, err := ccToken(t, f.c, conn.ID)
+			if err != nil || tok.AccessToken != access {
+				t.Errorf("the stored access token reads back as %q, %v; want it unchanged", tok.AccessToken, err)
+			}
+		})
 	}
 }

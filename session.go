@@ -1,119 +1,173 @@
 package connect
 
 import (
+	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
-	"maps"
-	"slices"
+	"io"
+	"log/slog"
+	"reflect"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
-// sessionVersion is the first byte of a session record: the version of its format. Version
-// 1, without RefreshURL, is still read, so that flows started before an upgrade complete.
+// The stored records, pending sessions in the state store and credentials sealed in a
+// ConnectionRecord, are JSON: {"v": the version of their format, "data": their fields} (see
+// record). Times are RFC 3339 with nanoseconds (time.Time's JSON), secrets plain strings:
+// the whole record is the secret, kept under the SHA-256 of its state token or encrypted.
+//
+// Versions 1 and 2 were binary records beginning with their version byte. They are still
+// read, so that what was stored before an upgrade is not lost, and never written.
 const (
-	sessionVersion   = 2
-	sessionVersionV1 = 1
+	sessionVersion     = 3
+	credentialsVersion = 3
 )
 
 // session is a pending authorization, saved in the state store under the SHA-256 of its state
 // token between the authorize URL and the callback. It holds what the callback needs and
 // what the request fixed: the callback may not change any of it.
 type session struct {
-	ProjectID    string
-	Provider     string
-	GroupRef     string
-	GroupName    string
-	ConsumerRef  string
-	ConsumerName string
-	Workspace    string
-	Metadata     map[string]string
-	AppID        string
-	RedirectURI  string
-	TokenURL     string
-	RefreshURL   string // "" when refreshes go to TokenURL
-	Scopes       []string
-	Verifier     string
-	BindingHash  []byte
-	CreatedAt    time.Time
-	ExpiresAt    time.Time
+	ProjectID    string            `json:"projectId,omitempty"`
+	Provider     string            `json:"provider,omitempty"`
+	GroupRef     string            `json:"groupRef,omitempty"`
+	GroupName    string            `json:"groupName,omitempty"`
+	ConsumerRef  string            `json:"consumerRef,omitempty"`
+	ConsumerName string            `json:"consumerName,omitempty"`
+	Workspace    string            `json:"workspace,omitempty"`
+	Metadata     map[string]string `json:"metadata,omitempty"`
+	AppID        string            `json:"appId,omitempty"`
+	RedirectURI  string            `json:"redirectUri,omitempty"`
+	TokenURL     string            `json:"tokenUrl,omitempty"`
+	RefreshURL   string            `json:"refreshUrl,omitempty"` // "" when refreshes go to TokenURL
+	Scopes       []string          `json:"scopes,omitempty"`
+	Verifier     string            `json:"verifier,omitempty"`
+	BindingHash  []byte            `json:"bindingHash,omitempty"`
+	CreatedAt    time.Time         `json:"createdAt"`
+	ExpiresAt    time.Time         `json:"expiresAt"`
 }
 
-// marshal encodes the session compactly: the version byte, then each field in order, strings
-// and byte slices as a uvarint length and the bytes, lists and maps as a uvarint count and
-// their items (map keys sorted), times as varint Unix nanoseconds.
-func (s *session) marshal() []byte { return s.appendTo(nil) }
+// Format prints no field under any verb: a session holds the PKCE verifier.
+func (session) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, "connect.session{…}") }
 
-// appendTo appends the encoded session to b.
-func (s *session) appendTo(b []byte) []byte {
-	n := len(b) + 1 + 2*binary.MaxVarintLen64 + 17*binary.MaxVarintLen32 + len(s.BindingHash) + len(s.RefreshURL)
-	for _, f := range s.strings() {
-		n += len(*f)
-	}
-	for k, v := range s.Metadata {
-		n += len(k) + len(v) + 2*binary.MaxVarintLen32
-	}
-	for _, sc := range s.Scopes {
-		n += len(sc) + binary.MaxVarintLen32
-	}
-	b = slices.Grow(b, n-len(b))
-	b = append(b, sessionVersion)
-	for _, f := range s.strings() {
-		b = appendString(b, *f)
-	}
-	b = appendStringMap(b, s.Metadata)
-	b = appendStrings(b, s.Scopes)
-	b = binary.AppendUvarint(b, uint64(len(s.BindingHash)))
-	b = append(b, s.BindingHash...)
-	b = binary.AppendVarint(b, s.CreatedAt.UnixNano())
-	b = binary.AppendVarint(b, s.ExpiresAt.UnixNano())
-	return appendString(b, s.RefreshURL)
+// LogValue keeps the session's fields out of logs, as Format keeps them out of fmt.
+func (session) LogValue() slog.Value { return slog.StringValue("connect.session{…}") }
+
+// marshal encodes the session as a record of the current version.
+func (s *session) marshal() ([]byte, error) {
+	return encodeRecord("the pending authorization", sessionVersion, s)
 }
 
-// strings lists the string fields in their encoded order.
-func (s *session) strings() [11]*string {
-	return [11]*string{
-		&s.ProjectID, &s.Provider, &s.GroupRef, &s.GroupName, &s.ConsumerRef, &s.ConsumerName,
-		&s.Workspace, &s.AppID, &s.RedirectURI, &s.TokenURL, &s.Verifier,
-	}
-}
-
-func appendString(b []byte, s string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
-}
-
-// appendStringMap writes a count and the key, value pairs in key order.
-func appendStringMap(b []byte, m map[string]string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(m)))
-	if len(m) == 0 {
-		return b
-	}
-	for _, k := range slices.Sorted(maps.Keys(m)) {
-		b = appendString(b, k)
-		b = appendString(b, m[k])
-	}
-	return b
-}
-
-// appendStrings writes a count and the strings.
-func appendStrings(b []byte, list []string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(list)))
-	for _, s := range list {
-		b = appendString(b, s)
-	}
-	return b
-}
-
-// unmarshalSession decodes a session record, refusing a format it does not know, a
-// truncated record and trailing bytes.
+// unmarshalSession decodes a session record of any version.
 func unmarshalSession(b []byte) (*session, error) {
-	if len(b) == 0 || (b[0] != sessionVersion && b[0] != sessionVersionV1) {
+	return decodeRecord(b, sessionVersion, legacySession, errSessionRecord)
+}
+
+// record is the stored form of a T: {"v": version, "data": {the fields of T}}.
+type record[T any] struct {
+	V    int `json:"v"`
+	Data *T  `json:"data"`
+}
+
+// encodeRecord encodes v as a record of the version; what names it in an error.
+func encodeRecord[T any](what string, version int, v *T) ([]byte, error) {
+	err := checkUTF8(reflect.ValueOf(v).Elem())
+	var b []byte
+	if err == nil {
+		b, err = json.Marshal(record[T]{V: version, Data: v})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("connect: encoding %s: %w", what, err)
+	}
+	return b, nil
+}
+
+// isJSONRecord tells a JSON record, which begins with '{', from a binary one of versions 1
+// and 2, which begins with its version byte.
+func isJSONRecord(b []byte) bool { return len(b) > 0 && b[0] == '{' }
+
+// checkUTF8 returns an error naming the first string of the struct v, in a field, a list or
+// a map, that is not UTF-8. JSON holds only Unicode text: encoding/json would replace the
+// other bytes, and a record must give back what it was given.
+func checkUTF8(v reflect.Value) error {
+	for i := range v.NumField() {
+		var text []reflect.Value
+		switch f := v.Field(i); {
+		case f.Kind() == reflect.String:
+			text = append(text, f)
+		case f.Kind() == reflect.Slice && f.Type().Elem().Kind() == reflect.String:
+			for j := range f.Len() {
+				text = append(text, f.Index(j))
+			}
+		case f.Kind() == reflect.Map && f.Type().Elem().Kind() == reflect.String:
+			for it := f.MapRange(); it.Next(); {
+				text = append(text, it.Key(), it.Value())
+			}
+		}
+		for _, t := range text {
+			if !utf8.ValidString(t.String()) {
+				name, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("json"), ",")
+				return fmt.Errorf("%s is not UTF-8 text", name)
+			}
+		}
+	}
+	return nil
+}
+
+// decodeRecord decodes a record of any version: a JSON record of the version, or a binary
+// one of versions 1 and 2 through legacy. The version is read first: a record of another version, such as one a newer
+// release wrote, is refused whole, never read by the rules of this one. So is a record
+// without its data or with a member T does not have. Every error matches kind.
+func decodeRecord[T any](b []byte, version int, legacy func([]byte) (*T, error), kind error) (*T, error) {
+	if !isJSONRecord(b) {
+		return legacy(b)
+	}
+	var head struct {
+		V int `json:"v"`
+	}
+	if json.Unmarshal(b, &head) != nil {
+		// Not json's message, which could quote a byte of the record.
+		return nil, fmt.Errorf("%w: not JSON", kind)
+	}
+	if head.V != version {
+		return nil, fmt.Errorf("%w: format version %d is unknown to this release", kind, head.V)
+	}
+	// b is one JSON value (Unmarshal refuses trailing data), so one Decode reads all of it.
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.DisallowUnknownFields()
+	var r record[T]
+	if err := d.Decode(&r); err != nil {
+		return nil, fmt.Errorf("%w: %w", kind, err)
+	}
+	if r.Data == nil {
+		return nil, fmt.Errorf("%w: no data", kind)
+	}
+	return r.Data, nil
+}
+
+// Legacy binary records: read-only compatibility with versions 1 and 2, written before the
+// JSON records. Nothing writes this format any more; do not extend it.
+//
+// A record is its version byte, then each field in order: strings as a uvarint length and
+// the bytes, lists and maps as a uvarint count and their items, times as zig-zag varint Unix
+// nanoseconds.
+const (
+	legacyV1 = 1
+	legacyV2 = 2
+)
+
+// legacySession reads a binary session record. Version 1 has no RefreshURL.
+func legacySession(b []byte) (*session, error) {
+	if len(b) == 0 || (b[0] != legacyV2 && b[0] != legacyV1) {
 		return nil, fmt.Errorf("%w: unknown version", errSessionRecord)
 	}
-	// One string holds the record; the fields are substrings of it.
 	d := decoder{b: string(b[1:])}
 	var s session
-	for _, f := range s.strings() {
+	for _, f := range [...]*string{
+		&s.ProjectID, &s.Provider, &s.GroupRef, &s.GroupName, &s.ConsumerRef, &s.ConsumerName,
+		&s.Workspace, &s.AppID, &s.RedirectURI, &s.TokenURL, &s.Verifier,
+	} {
 		*f = d.string()
 	}
 	s.Metadata = d.stringMap()
@@ -123,7 +177,7 @@ func unmarshalSession(b []byte) (*session, error) {
 	}
 	s.CreatedAt = d.time()
 	s.ExpiresAt = d.time()
-	if b[0] == sessionVersion {
+	if b[0] == legacyV2 {
 		s.RefreshURL = d.string()
 	}
 	if d.err || len(d.b) != 0 {
@@ -132,7 +186,8 @@ func unmarshalSession(b []byte) (*session, error) {
 	return &s, nil
 }
 
-// decoder reads a session record; after the first error every read returns a zero value.
+// decoder reads a legacy binary record; after the first error every read returns a zero
+// value.
 type decoder struct {
 	b   string
 	err bool
@@ -204,7 +259,7 @@ func (d *decoder) strings() []string {
 	return out
 }
 
-// zeroTime reads a time written by appendTime, whose 0 is the zero time.
+// zeroTime reads a time whose 0 stands for the zero time.
 func (d *decoder) zeroTime() time.Time {
 	if t := d.time(); !t.Equal(time.Unix(0, 0)) {
 		return t
