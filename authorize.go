@@ -195,7 +195,7 @@ func authorizeParams(req *OAuthConnectRequest, p *providers.Provider, app *Provi
 		NoPrompt:             noPrompt,
 		AdditionalParams:     req.AdditionalParams,
 		DisableOfflineAccess: !offline,
-	}, slices.Collect(uniqueScopes(scopes, offline)), nil
+	}, slices.AppendSeq(make([]string, 0, len(scopes)+1), uniqueScopes(scopes, offline)), nil
 }
 
 // flowSecrets are the random values of one authorization: the state token, the PKCE verifier
@@ -283,10 +283,15 @@ func (c *Connector) inputsFromAuthorizeURL(req *OAuthConnectRequest) (string, Pr
 
 // metadataOnly returns the inputs but the workspace, or nil when there are none.
 func metadataOnly(v metadata.Values) map[string]string {
-	m := maps.Clone(v)
-	delete(m, "workspace")
-	if len(m) == 0 {
-		return nil
+	var m map[string]string
+	for k, val := range v {
+		if k == "workspace" {
+			continue
+		}
+		if m == nil {
+			m = make(map[string]string, len(v))
+		}
+		m[k] = val
 	}
 	return m
 }

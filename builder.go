@@ -372,7 +372,9 @@ func promptToken(v string) bool {
 	if v == "" || len(v) > 64 || v[0] < 'a' || v[0] > 'z' {
 		return false
 	}
-	return strings.Trim(v, "abcdefghijklmnopqrstuvwxyz0123456789_") == ""
+	return !strings.ContainsFunc(v, func(r rune) bool {
+		return !('a' <= r && r <= 'z' || '0' <= r && r <= '9' || r == '_')
+	})
 }
 
 // parseExtraParams parses additionalParams strictly: key=value pairs joined by "&", keys
