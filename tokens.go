@@ -23,11 +23,12 @@ import (
 // returned; a response without one keeps the old one. On invalid_grant the connection is
 // marked bad_credentials and the error matches [ErrBadCredentials].
 //
-// ctx bounds how long each Token call waits, and its values reach the store, the token
-// endpoint and [Config].OnEvent. A refresh, once started, does not depend on it: it runs to
-// its end on a context of its own, bounded by [RefreshTimeout], and saves what it got, so
-// that a caller who gives up (Token then returns an error matching ctx.Err()) never loses a
-// rotated refresh token, nor fails the other callers waiting for the same refresh.
+// ctx bounds how long each Token call waits. A refresh, once started, does not depend on it:
+// it runs to its end on a context of its own, bounded by [RefreshTimeout], and saves what it
+// got, so that a caller who gives up (Token then returns an error matching ctx.Err()) never
+// loses a rotated refresh token, nor fails the other callers waiting for the same refresh.
+// That context keeps the values of the ctx of the caller that started the refresh, for the
+// stores, the token endpoint and [Config].OnEvent.
 //
 // Token returns the same *oauth2.Token to every caller while it is valid, without copying
 // it, as [oauth2.ReuseTokenSource] does: callers must not modify it.
