@@ -92,24 +92,22 @@ func isJSONRecord(b []byte) bool { return len(b) > 0 && b[0] == '{' }
 // other bytes, and a record must give back what it was given.
 func checkUTF8(v reflect.Value) error {
 	for i := range v.NumField() {
-		var text []reflect.Value
+		ok := true
 		switch f := v.Field(i); {
 		case f.Kind() == reflect.String:
-			text = append(text, f)
+			ok = utf8.ValidString(f.String())
 		case f.Kind() == reflect.Slice && f.Type().Elem().Kind() == reflect.String:
-			for j := range f.Len() {
-				text = append(text, f.Index(j))
+			for j := 0; j < f.Len() && ok; j++ {
+				ok = utf8.ValidString(f.Index(j).String())
 			}
 		case f.Kind() == reflect.Map && f.Type().Elem().Kind() == reflect.String:
-			for it := f.MapRange(); it.Next(); {
-				text = append(text, it.Key(), it.Value())
+			for it := f.MapRange(); ok && it.Next(); {
+				ok = utf8.ValidString(it.Key().String()) && utf8.ValidString(it.Value().String())
 			}
 		}
-		for _, t := range text {
-			if !utf8.ValidString(t.String()) {
-				name, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("json"), ",")
-				return fmt.Errorf("%s is not UTF-8 text", name)
-			}
+		if !ok {
+			name, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("json"), ",")
+			return fmt.Errorf("%s is not UTF-8 text", name)
 		}
 	}
 	return nil
