@@ -1075,3 +1075,48 @@ func BenchmarkReuseTokenSource(b *testing.B) {
 		}
 	}
 }
+
+// ccPausedStore is a memory connection store whose next Get, once armed, reads the record and
+// then holds it back until resume is closed.
+type ccPausedStore struct {
+	*connect.MemoryConnectionStore
+	armed  atomic.Bool
+	paused chan struct{}
+	resume chan struct{}
+}
+
+func (s *ccPausedStore) Get(ctx context.Context, projectID, id string) (*connect.ConnectionRecord, error) {
+	rec, err := s.MemoryConnectionStore.Get(ctx, projectID, id)
+	if s.armed.CompareAndSwap(true, false) {
+		close(s.paused)
+		<-s.resume
+	}
+	return rec, err
+}
+
+// TestTokenSourceDeletedWhileRead: a Token call that read the connection just before it was
+// deleted, and returns after DeleteConnection did, does not hand out the token.
+func TestTokenSourceDeletedWhileRead(t *testing.T) {
+	store := &ccPausedStore{MemoryConnectionStore: connect.NewMemoryConnectionStore(), paused: make(chan struct{}), resume: make(chan struct{})}
+	f := newCCFixture(t, nil, func(c *connect.Config) { c.Connections = store })
+	conn := f.connect(t, ccImport(ccAccessToken, ccRefreshToken, f.clock.Now().Add(2*time.Hour)))
+	ts, err := f.c.TokenSource(context.Background(), conn.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.armed.Store(true)
+	type result struct {
+		tok *oauth2.Token
+		err error
+	}
+	done := make(chan result, 1)
+	go func() { tok, err := ts.Token(); done <- result{tok, err} }()
+	<-store.paused
+	if err := f.c.DeleteConnection(context.Background(), "proj", conn.ID); err != nil {
+		t.Fatal(err)
+	}
+	close(store.resume)
+	if r := <-done; r.tok != nil || !errors.Is(r.err, connect.ErrConnectionNotFound) {
+		t.Errorf("Token = %v, %v; want ErrConnectionNotFound", r.tok, r.err)
+	}
+}
