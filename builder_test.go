@@ -411,6 +411,11 @@ func TestAuthorizeURLEndpointErrors(t *testing.T) {
 		{"space", func(p *connect.AuthorizeParams) { p.AuthorizeURL = "https://auth.example.com/a b" }, "authorizeUrl"},
 		{"reserved in its query", func(p *connect.AuthorizeParams) { p.AuthorizeURL = "https://auth.example.com/a?state=x" }, "authorizeUrl"},
 		{"reserved in its query any case", func(p *connect.AuthorizeParams) { p.AuthorizeURL = "https://auth.example.com/a?Client_ID=x" }, "authorizeUrl"},
+		{"reserved re-spelt in its query", func(p *connect.AuthorizeParams) { p.AuthorizeURL = "https://auth.example.com/a?redirect.uri=x" }, "authorizeUrl"},
+		{"a key twice in its query", func(p *connect.AuthorizeParams) { p.AuthorizeURL = "https://auth.example.com/a?tenant=x&Tenant=y" }, "authorizeUrl"},
+		{"a key re-spelt in its query", func(p *connect.AuthorizeParams) {
+			p.AuthorizeURL = "https://auth.example.com/a?tenant_id=x&tenant.id=y"
+		}, "authorizeUrl"},
 		{"bad escape in its query", func(p *connect.AuthorizeParams) { p.AuthorizeURL = "https://auth.example.com/a?x=%zz" }, "authorizeUrl"},
 		{"too long", func(p *connect.AuthorizeParams) {
 			p.AuthorizeURL = "https://auth.example.com/" + strings.Repeat("a", 2048)
