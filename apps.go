@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+
+	"github.com/connectkit/connect/internal/syntax"
 )
 
 // ProviderApp is a project's OAuth client at a provider: the client id and secret that a
@@ -40,14 +42,14 @@ func (a *ProviderApp) Validate() error {
 	}
 	if a.ClientID == "" {
 		add("clientId", "required")
-	} else if len(a.ClientID) > maxClientIDLen || !visible(a.ClientID, false) {
+	} else if len(a.ClientID) > maxClientIDLen || !syntax.Visible(a.ClientID, false) {
 		add("clientId", "must be at most 1024 printable characters")
 	}
-	if len(a.ClientSecret) > 4096 || !printableText(string(a.ClientSecret)) {
+	if len(a.ClientSecret) > 4096 || !syntax.Text(string(a.ClientSecret)) {
 		add("clientSecret", "must be at most 4096 octets of text")
 	}
 	for i, s := range a.Scopes {
-		if !scopeToken(s) || len(s) > maxScopeLen {
+		if !syntax.ScopeToken(s) || len(s) > maxScopeLen {
 			add(fmt.Sprintf("scopes[%d]", i), "must be one scope token (RFC 6749 §3.3)")
 		}
 	}

@@ -17,9 +17,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/sync/singleflight"
@@ -98,7 +96,6 @@ type Connector struct {
 	expiryDelta  time.Duration
 	refreshes    singleflight.Group
 	redirectURL  string
-	checked      checkedParams // what the builder need not check again
 	stateTTL     time.Duration
 	storeTimeout time.Duration
 	httpClient   *http.Client
@@ -107,7 +104,6 @@ type Connector struct {
 	rand         io.Reader
 	instance     string    // names this Connector in the refresh leases it takes
 	deletions    deletions // tells token sources that a connection was deleted
-	scratches    sync.Pool // *flowScratch, lent to one AuthorizeURL call at a time
 	inMemory     bool      // apps and states are the memory stores, which never block
 }
 
@@ -133,7 +129,6 @@ func New(cfg Config) (*Connector, error) {
 		if err := checkRedirectURI(c.redirectURL); err != nil {
 			return nil, fmt.Errorf("connect: Config.RedirectURL: %w", err)
 		}
-		c.checked.escapedRedirectURI = url.QueryEscape(c.redirectURL)
 	}
 	switch {
 	case c.stateTTL == 0:
@@ -226,9 +221,8 @@ func (c *Connector) app(ctx context.Context, projectID, provider, appID string) 
 
 // resolveProvider looks the named provider up, checks that it accepts the credential kind
 // (else an error on field), checks the request's workspace and metadata against its inputs,
-// and renders its endpoints. The inputs are put in into when it is not nil (an empty map).
-func (c *Connector) resolveProvider(name string, kind providers.AuthKind, field, workspace string, md ProviderMetadata,
-	into metadata.Values) (
+// and renders its endpoints.
+func (c *Connector) resolveProvider(name string, kind providers.AuthKind, field, workspace string, md ProviderMetadata) (
 	p *providers.Provider, values metadata.Values, authURL, tokenURL string, err error) {
 	p, ok := c.providers.Lookup(name)
 	if !ok {
@@ -237,7 +231,7 @@ func (c *Connector) resolveProvider(name string, kind providers.AuthKind, field,
 	if !p.Accepts(kind) {
 		return nil, nil, "", "", invalid(field, "provider "+p.Name+" does not accept "+string(kind), ErrGrantNotAllowed)
 	}
-	if values, err = resolveInputs(p, workspace, md, into); err != nil {
+	if values, err = resolveInputs(p, workspace, md); err != nil {
 		return nil, nil, "", "", err
 	}
 	if authURL, tokenURL, err = p.Endpoints(values); err != nil {
@@ -246,13 +240,10 @@ func (c *Connector) resolveProvider(name string, kind providers.AuthKind, field,
 	return p, values, authURL, tokenURL, nil
 }
 
-// resolveInputs gathers the workspace and metadata values of a request, in into when it is
-// not nil (an empty map), and checks them against the provider's inputs.
-func resolveInputs(p *providers.Provider, workspace string, md ProviderMetadata, into metadata.Values) (metadata.Values, error) {
-	values := into
-	if values == nil {
-		values = make(metadata.Values, len(md)+1)
-	}
+// resolveInputs gathers the workspace and metadata values of a request and checks them
+// against the provider's inputs.
+func resolveInputs(p *providers.Provider, workspace string, md ProviderMetadata) (metadata.Values, error) {
+	values := make(metadata.Values, len(md)+1)
 	for k, v := range md {
 		if k == "workspace" {
 			return nil, invalid("providerMetadata.workspace", "give the workspace as providerWorkspaceRef", nil)
@@ -262,10 +253,11 @@ func resolveInputs(p *providers.Provider, workspace string, md ProviderMetadata,
 	if workspace != "" {
 		values["workspace"] = workspace
 	}
-	if err := p.ResolveInPlace(values); err != nil {
+	resolved, err := p.Resolve(values)
+	if err != nil {
 		return nil, inputError(err)
 	}
-	return values, nil
+	return resolved, nil
 }
 
 // inputError turns a metadata.ValueError into a ValidationError naming the request field.
