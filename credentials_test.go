@@ -111,6 +111,8 @@ type ccTokenServer struct {
 	reqs    []ccTokenRequest
 	delay   time.Duration
 	respond func(ccTokenRequest) (status int, body string)
+	// contentType is that of the answers; "" means application/json.
+	contentType string
 }
 
 func newCCTokenServer(t testing.TB, respond func(ccTokenRequest) (int, string)) *ccTokenServer {
@@ -135,11 +137,14 @@ func (s *ccTokenServer) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	s.reqs = append(s.reqs, req)
-	delay, respond := s.delay, s.respond
+	delay, respond, ct := s.delay, s.respond, s.contentType
 	s.mu.Unlock()
 	time.Sleep(delay)
 	status, body := respond(req)
-	w.Header().Set("Content-Type", "application/json")
+	if ct == "" {
+		ct = "application/json"
+	}
+	w.Header().Set("Content-Type", ct)
 	w.WriteHeader(status)
 	_, _ = w.Write([]byte(body))
 }
@@ -148,6 +153,12 @@ func (s *ccTokenServer) setRespond(respond func(ccTokenRequest) (int, string)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.respond = respond
+}
+
+func (s *ccTokenServer) setContentType(ct string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.contentType = ct
 }
 
 func (s *ccTokenServer) setDelay(d time.Duration) {

@@ -234,6 +234,10 @@ func (c *Connector) token(ctx context.Context, id string) (*current, error) {
 	tok, err := c.refresh(rctx, rec, cr)
 	cancel()
 	if err != nil {
+		if tok != nil && tok.RefreshToken != "" && tok.RefreshToken != usedRefreshToken {
+			rec, err = c.keepRotated(ctx, rec, cr, usedRefreshToken, tok.RefreshToken, err)
+			return nil, c.refreshFailed(ctx, rec, usedRefreshToken, err)
+		}
 		rec = c.releaseLease(ctx, rec, cr)
 		// Had the lease run out, another replica may have refreshed with the same refresh
 		// token first, and the provider, rotating, refused ours: then its token is the
@@ -329,6 +333,33 @@ func (c *Connector) saveRefreshed(ctx context.Context, rec *ConnectionRecord, cr
 	return nil, fmt.Errorf("%w: saving the refreshed token kept losing to concurrent updates", ErrConflict)
 }
 
+// keepRotated saves the refresh token a provider rotated in an answer that was refused
+// (refreshErr), releasing the lease, so that the next refresh sends the token the provider
+// now expects rather than the spent one. It returns the record as saved and refreshErr, joined
+// with the reason when the rotated token could not be saved.
+func (c *Connector) keepRotated(ctx context.Context, rec *ConnectionRecord, cr *credentials, usedRefreshToken, rotated string, refreshErr error) (*ConnectionRecord, error) {
+	var err error
+	for range maxPutAttempts {
+		cr.RefreshToken = rotated
+		cr.LeaseOwner, cr.LeaseUntil = "", time.Time{}
+		if err = c.putCredentials(ctx, rec, cr); err == nil {
+			return rec, refreshErr
+		}
+		if !errors.Is(err, ErrConflict) {
+			break
+		}
+		var latest *ConnectionRecord
+		if latest, cr, err = c.loadCredentials(ctx, rec.Connection.ID); err != nil {
+			break
+		}
+		rec = latest
+		if cr.RefreshToken != usedRefreshToken {
+			return rec, refreshErr // another refresh saved a newer token meanwhile
+		}
+	}
+	return rec, errors.Join(refreshErr, fmt.Errorf("saving the rotated refresh token: %w", err))
+}
+
 // putCredentials seals cr into rec and saves rec, comparing versions. The error matches
 // ErrConflict when the record changed since it was read, ErrConnectionNotFound when it is
 // gone, and ErrStoreUnavailable when the store failed.
@@ -415,7 +446,9 @@ func (c *Connector) refresh(ctx context.Context, rec *ConnectionRecord, cr *cred
 		return nil, tokenError(err, old.RefreshToken, old.AccessToken, secret)
 	}
 	if err := checkToken(tok); err != nil {
-		return nil, err
+		// The provider may have spent the refresh token we sent and rotated it in the
+		// answer we refuse: the new one is all the connection has left.
+		return &oauth2.Token{RefreshToken: tok.RefreshToken}, err
 	}
 	return tok, nil
 }

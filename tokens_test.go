@@ -129,6 +129,47 @@ func TestTokenSourceKeepsRefreshTokenWhenNoneReturned(t *testing.T) {
 	}
 }
 
+// A provider that rotates the refresh token in an answer connect refuses has spent the old
+// one: the rotated token is kept, so the grant survives the refused answer.
+func TestTokenSourceKeepsRotatedTokenOfRefusedAnswer(t *testing.T) {
+	refused := []struct{ name, contentType, body string }{
+		{"token type", "application/json",
+			`{"access_token":"refused-access","token_type":"mac","refresh_token":"` + ccRefreshToken2 + `","expires_in":3600}`},
+		{"form-encoded expires_in", "application/x-www-form-urlencoded",
+			"access_token=refused-access&token_type=Bearer&refresh_token=" + ccRefreshToken2 + "&expires_in=soon"},
+	}
+	for _, tc := range refused {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := newCCTokenServer(t, func(r ccTokenRequest) (int, string) {
+				if r.Form.Get("refresh_token") != ccRefreshToken {
+					return http.StatusBadRequest, `{"error":"invalid_grant"}`
+				}
+				return http.StatusOK, tc.body
+			})
+			srv.setContentType(tc.contentType)
+			f := newCCFixture(t, srv, func(c *connect.Config) { c.Keyring = ccKeyring(t, "k1", "k1") })
+			conn := f.ccExpired(t)
+			if tok, err := ccToken(t, f.c, conn.ID); !errors.Is(err, connect.ErrExchangeFailed) {
+				t.Fatalf("Token = %v, %v; want an error matching ErrExchangeFailed", tok, err)
+			}
+
+			srv.setRespond(ccRefreshRespond(ccRefreshToken2, ccAccessToken2, ""))
+			srv.setContentType("")
+			tok, err := ccToken(t, f.again(t), conn.ID)
+			if err != nil || tok.AccessToken != ccAccessToken2 {
+				t.Fatalf("Token after the refused answer = %v, %v; want %q", tok, err, ccAccessToken2)
+			}
+			reqs := srv.requests()
+			if got := reqs[len(reqs)-1].Form.Get("refresh_token"); got != ccRefreshToken2 {
+				t.Errorf("the next refresh sent %q, want the rotated refresh token", got)
+			}
+			if got, err := f.c.Connection(context.Background(), "proj", conn.ID); err != nil || got.Status != connect.StatusWorking {
+				t.Errorf("connection = %+v, %v; want status working", got, err)
+			}
+		})
+	}
+}
+
 func TestTokenSourceOneRefreshInFlight(t *testing.T) {
 	tests := []struct {
 		name    string
