@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 )
 
@@ -14,11 +13,7 @@ func BenchmarkOAuthConnect(b *testing.B) {
 	f := newFixture(b)
 	b.ReportAllocs()
 	for b.Loop() {
-		r := httptest.NewRequest(http.MethodPost, "/v1/oauth-connect", strings.NewReader(ampersandConnectBody))
-		r.Header.Set("Content-Type", "application/json")
-		r.Header.Set("X-Api-Key", myKey)
-		rec := httptest.NewRecorder()
-		f.h.ServeHTTP(rec, r)
+		rec := f.do(http.MethodPost, "/v1/oauth-connect", ampersandConnectBody)
 		if rec.Code != http.StatusOK {
 			b.Fatalf("status %d: %s", rec.Code, rec.Body)
 		}
@@ -37,11 +32,8 @@ func BenchmarkConstantURL(b *testing.B) {
 	})
 	b.ReportAllocs()
 	for b.Loop() {
-		r := httptest.NewRequest(http.MethodPost, "/v1/oauth-connect", strings.NewReader(ampersandConnectBody))
-		r.Header.Set("Content-Type", "application/json")
-		r.Header.Set("X-Api-Key", myKey)
 		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, r)
+		h.ServeHTTP(rec, newRequest(http.MethodPost, "/v1/oauth-connect", ampersandConnectBody))
 		if rec.Code != http.StatusOK {
 			b.Fatalf("status %d", rec.Code)
 		}

@@ -9,11 +9,11 @@ import (
 	"github.com/connectkit/connect/connecthttp"
 )
 
-// newError returns the error of connecthttp.New with the test keys as a string, or "". A
-// panic fails the test: a bad configuration must be an error.
-func newError(t *testing.T, c *connect.Connector, opts ...connecthttp.Option) string {
+// newError returns the error of connecthttp.New over the fixture's connector and keys as a
+// string, or "". A panic fails the test: a bad configuration must be an error.
+func newError(t *testing.T, f *fixture, opts ...connecthttp.Option) string {
 	t.Helper()
-	return newErrorWithKeys(t, c, testKeys(t), opts...)
+	return newErrorWithKeys(t, f.c, f.keys, opts...)
 }
 
 // newErrorWithKeys is newError with the given keys.
@@ -37,27 +37,8 @@ func newErrorWithKeys(t *testing.T, c *connect.Connector, keys connecthttp.KeyFu
 	return ""
 }
 
-func testConnector(t *testing.T) *connect.Connector {
-	t.Helper()
-	c, err := connect.New(connect.Config{RedirectURL: testRedirect})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
-// testKeys returns a KeyFunc for one key.
-func testKeys(t *testing.T) connecthttp.KeyFunc {
-	t.Helper()
-	keys, err := connecthttp.StaticKeys(map[string]string{"k": "p"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return keys
-}
-
 func TestWithRedirectsRefuses(t *testing.T) {
-	c := testConnector(t)
+	f := newFixture(t)
 	// The open-redirect bypasses of docs/security.md, C3, and more.
 	for _, bad := range []string{
 		"", "//evil.com", "/\\evil.com", "/%09/evil.com", "%2F%2Fevil.com", "https://app.example.com@evil.com",
@@ -73,7 +54,7 @@ func TestWithRedirectsRefuses(t *testing.T) {
 			for _, opt := range []connecthttp.Option{
 				connecthttp.WithRedirects(bad, "/failed"), connecthttp.WithRedirects("/ok", bad),
 			} {
-				msg := newError(t, c, opt)
+				msg := newError(t, f, opt)
 				if !strings.Contains(msg, "WithRedirects") {
 					t.Errorf("New with %q: error %q, want one naming WithRedirects", bad, msg)
 				}
@@ -84,34 +65,34 @@ func TestWithRedirectsRefuses(t *testing.T) {
 		"/", "/connected", "/app/done?tab=integrations", "https://app.example.com/ok", "https://app.example.com",
 		"https://app.example.com:8443/ok?x=1&y=2", "http://127.0.0.1:8080/done", "http://[::1]:3000/x", "https://[::1]/x",
 	} {
-		if msg := newError(t, c, connecthttp.WithRedirects(good, good)); msg != "" {
+		if msg := newError(t, f, connecthttp.WithRedirects(good, good)); msg != "" {
 			t.Errorf("New with %q: error %q, want none", good, msg)
 		}
 	}
 }
 
 func TestWithPopupOrigin(t *testing.T) {
-	c := testConnector(t)
+	f := newFixture(t)
 	for _, bad := range []string{
 		"", "*", "null", "https://app.example.com/", "https://app.example.com/x", "https://app.example.com?x",
 		"https://app.example.com#x", "http://app.example.com", "https://APP.example.com", "https://u@app.example.com",
 		"app.example.com", "javascript:alert(1)", "https://app.example.com\"", "https://app.example.com:",
 		"https://app.example.com:0", `https://a.com");alert(1);//`,
 	} {
-		if msg := newError(t, c, connecthttp.WithPopup(bad)); !strings.Contains(msg, "WithPopup") {
+		if msg := newError(t, f, connecthttp.WithPopup(bad)); !strings.Contains(msg, "WithPopup") {
 			t.Errorf("WithPopup(%q): error %q, want one naming WithPopup", bad, msg)
 		}
 	}
 	for _, good := range []string{"https://app.example.com", "https://app.example.com:8443", "http://127.0.0.1:5173", "http://[::1]:8080"} {
-		if msg := newError(t, c, connecthttp.WithPopup(good)); msg != "" {
+		if msg := newError(t, f, connecthttp.WithPopup(good)); msg != "" {
 			t.Errorf("WithPopup(%q): error %q, want none", good, msg)
 		}
 	}
 }
 
 func TestNewRefusesBadConfiguration(t *testing.T) {
-	c := testConnector(t)
-	keys := testKeys(t)
+	f := newFixture(t)
+	c, keys := f.c, f.keys
 	tests := []struct {
 		name string
 		c    *connect.Connector

@@ -73,6 +73,7 @@ const apiKeyConnectionBody = `{
 type fixture struct {
 	h        http.Handler
 	c        *connect.Connector
+	keys     connecthttp.KeyFunc // myKey for my-project, otherKey for other-project
 	provider *httptest.Server
 	tokens   atomic.Int64 // requests to the token endpoint
 	respond  atomic.Pointer[http.HandlerFunc]
@@ -155,15 +156,14 @@ func newFixtureWith(t testing.TB, fc fixtureConfig) *fixture {
 		t.Fatalf("connect.New: %v", err)
 	}
 	f.c = c
-	keys, err := connecthttp.StaticKeys(map[string]string{myKey: "my-project", otherKey: "other-project"})
-	if err != nil {
+	if f.keys, err = connecthttp.StaticKeys(map[string]string{myKey: "my-project", otherKey: "other-project"}); err != nil {
 		t.Fatalf("StaticKeys: %v", err)
 	}
 	opts := append([]connecthttp.Option{
 		connecthttp.WithClock(now),
 		connecthttp.WithLogger(slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
 	}, fc.opts...)
-	if f.h, err = connecthttp.New(c, keys, opts...); err != nil {
+	if f.h, err = connecthttp.New(c, f.keys, opts...); err != nil {
 		t.Fatalf("connecthttp.New: %v", err)
 	}
 	return f
@@ -290,4 +290,89 @@ func (s *failingStates) Take(ctx context.Context, key string) ([]byte, error) {
 		return nil, s.take
 	}
 	return s.inner.Take(ctx, key)
+}
+
+// sentinelState is a well-formed state token that no flow has.
+var sentinelState = "SENTINEL_STATE_" + strings.Repeat("A", 28)
+
+// start begins a flow of testprov through the handler and returns its state and, with CSRF
+// protection, its binding cookie.
+func (f *fixture) start(t *testing.T, csrf bool) (string, *http.Cookie) {
+	t.Helper()
+	body := `{"projectId":"my-project","provider":"testprov","groupRef":"g","consumerRef":"c"}`
+	if csrf {
+		body = `{"projectId":"my-project","provider":"testprov","groupRef":"g","consumerRef":"c","enableCSRFProtection":true}`
+	}
+	rec := f.do(http.MethodPost, "/v1/oauth-connect", body)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("start: status = %d; body %s", rec.Code, rec.Body)
+	}
+	_, u := decodeURL(t, rec)
+	var ck *http.Cookie
+	if cs := rec.Result().Cookies(); len(cs) == 1 {
+		ck = cs[0]
+	}
+	return u.Query().Get("state"), ck
+}
+
+// callback serves the provider's redirect with the query and, if given, cookies.
+func (f *fixture) callback(query string, cookies ...*http.Cookie) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(http.MethodGet, "https://api.example.com/callbacks/v1/oauth?"+query, nil)
+	for _, c := range cookies {
+		r.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
+	}
+	return f.serve(r)
+}
+
+// checkCallbackHeaders checks what every callback response carries: the headers, and the
+// flow's binding cookie cleared (the flow of the query's state; no cookie without one).
+func checkCallbackHeaders(t *testing.T, rec *httptest.ResponseRecorder, query string) {
+	t.Helper()
+	for k, want := range map[string]string{
+		"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff",
+	} {
+		if got := rec.Header().Get(k); got != want {
+			t.Errorf("%s = %q, want %q", k, got, want)
+		}
+	}
+	cookies := rec.Result().Cookies()
+	q, _ := url.ParseQuery(query)
+	if len(q["state"]) != 1 {
+		if len(cookies) != 0 {
+			t.Errorf("cookies = %v for a callback without one state, want none", cookies)
+		}
+		return
+	}
+	if len(cookies) != 1 {
+		t.Fatalf("cookies = %v, want the flow's binding cookie cleared", cookies)
+	}
+	ck, name := cookies[0], connect.BindingCookieName(q.Get("state"))
+	if ck.Name != name || ck.Value != "" || ck.MaxAge >= 0 || !ck.HttpOnly || !ck.Secure ||
+		ck.SameSite != http.SameSiteLaxMode || ck.Path != "/" {
+		t.Errorf("cookie = %+v, want %s cleared with HttpOnly, Secure, SameSite=Lax, Path=/", ck, name)
+	}
+	if raw := rec.Header().Get("Set-Cookie"); !strings.Contains(raw, "Max-Age=0") {
+		t.Errorf("Set-Cookie %q lacks Max-Age=0", raw)
+	}
+}
+
+// decodeURL reads a JSON string answer and parses the URL in it.
+func decodeURL(t *testing.T, rec *httptest.ResponseRecorder) (string, *url.URL) {
+	t.Helper()
+	var s string
+	if err := json.Unmarshal(rec.Body.Bytes(), &s); err != nil {
+		t.Fatalf("body %q is not a JSON string: %v", rec.Body, err)
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatalf("URL %q does not parse: %v", s, err)
+	}
+	return s, u
+}
+
+// startRoutes are the routes that take a JSON body, with a valid body each.
+var startRoutes = []struct{ name, path, body string }{
+	{"oauth-connect", "/v1/oauth-connect", ampersandConnectBody},
+	{"initialise", "/embed/hub-1/connector/salesforce/oauth2/initialise", versoriInitialiseBody},
+	{"connections", "/v1/projects/my-project/connections", apiKeyConnectionBody},
 }
