@@ -104,9 +104,6 @@ func hostForm(v string, underscoreToHyphen bool) string {
 	return string(b)
 }
 
-// zendeskHost is an oracle written apart from Hosts.Match.
-var zendeskHost = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.zendesk\.com$`)
-
 func FuzzRender(f *testing.F) {
 	for _, s := range fuzzSeeds() {
 		f.Add(s)
@@ -299,6 +296,34 @@ func FuzzMatch(f *testing.F) {
 			if again, err := tt.tmpl.Render(got); err != nil || again != rawURL {
 				t.Fatalf("%s: Match(%q) = %v, which renders %q, %v", tt.tmpl, rawURL, got, again, err)
 			}
+		}
+	})
+}
+
+// FuzzParseEndpoint checks ParseEndpoint against net/url: whatever it accepts, net/url parses
+// to the same parts, with no user info and no fragment.
+func FuzzParseEndpoint(f *testing.F) {
+	for _, s := range []string{
+		"https://login.salesforce.com/services/oauth2/authorize", "http://127.0.0.1:9000/a?b=c", "http://[::1]:1/",
+		"https://a@b.example/", "https://a.example/#x", "https://a.example:443/p%20q?x=%2F&y", "https://evil.com\\@a.example/",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		e, err := metadata.ParseEndpoint(raw)
+		if err != nil {
+			return
+		}
+		u, err := url.Parse(raw)
+		if err != nil {
+			t.Fatalf("ParseEndpoint accepted %q, which net/url rejects: %v", raw, err)
+		}
+		if u.Scheme != e.Scheme || u.Hostname() != e.Host || u.Port() != e.Port || u.EscapedPath() != e.Path && u.RawPath != e.Path ||
+			u.RawQuery != e.Query || u.User != nil || u.Fragment != "" || u.Opaque != "" {
+			t.Fatalf("ParseEndpoint(%q) = %+v; net/url reads %#v", raw, e, u)
+		}
+		if metadata.CheckURL(u) != nil {
+			t.Fatalf("ParseEndpoint accepted %q, which CheckURL rejects: %v", raw, metadata.CheckURL(u))
 		}
 	})
 }

@@ -8,18 +8,6 @@ import (
 	"github.com/connectkit/connect/metadata"
 )
 
-// sentinel is embedded in hostile values; no error text may repeat it.
-const sentinel = "zqsentinelzq"
-
-// compiled returns a compiled copy of in, failing the test if it does not compile.
-func compiled(t testing.TB, in metadata.Input) *metadata.Input {
-	t.Helper()
-	if err := in.Compile(); err != nil {
-		t.Fatalf("Compile(%+v) = %v, want nil", in, err)
-	}
-	return &in
-}
-
 func TestInputCompile(t *testing.T) {
 	tests := []struct {
 		name    string
