@@ -1,24 +1,11 @@
 package providers_test
 
 import (
-	"fmt"
 	"testing"
 
 	"github.com/connectkit/connect/metadata"
 	"github.com/connectkit/connect/providers"
 )
-
-// benchRegistry returns a registry of n generated providers named p000, p001, ...
-func benchRegistry(tb testing.TB, n int) *providers.Registry {
-	tb.Helper()
-	r := providers.NewRegistry()
-	for i := range n {
-		if err := r.Register(named(fmt.Sprintf("p%03d", i))); err != nil {
-			tb.Fatalf("Register = %v", err)
-		}
-	}
-	return r
-}
 
 func BenchmarkDefault(b *testing.B) {
 	b.ReportAllocs()
@@ -55,10 +42,7 @@ func TestLookupDoesNotAllocate(t *testing.T) {
 // with the checks of every render: the value's rule, the parse of the rendered URL, its shape
 // and its host.
 func BenchmarkEndpoints(b *testing.B) {
-	p, ok := providers.Default().Lookup("zendesk")
-	if !ok {
-		b.Fatal("no zendesk in the catalog")
-	}
+	p := lookup(b, providers.Default(), "zendesk")
 	values := metadata.Values{"workspace": "acme"}
 	if err := p.ResolveInPlace(values); err != nil {
 		b.Fatal(err)

@@ -19,15 +19,6 @@ var catalogNames = []string{
 	"quickbooks", "salesforce", "servicenow", "shopify", "slack", "xero", "zendesk", "zoho", "zoom",
 }
 
-func lookup(t *testing.T, r *providers.Registry, name string) *providers.Provider {
-	t.Helper()
-	p, ok := r.Lookup(name)
-	if !ok {
-		t.Fatalf("Lookup(%q): not found", name)
-	}
-	return p
-}
-
 func TestCatalogLoads(t *testing.T) {
 	r := providers.Default()
 	if r.Len() < 25 {
@@ -67,41 +58,6 @@ func TestCatalogLoads(t *testing.T) {
 			t.Errorf("%s: no way to connect", name)
 		}
 	}
-}
-
-// TestDefaultIsFresh checks that each Default call returns a registry of its own.
-func TestDefaultIsFresh(t *testing.T) {
-	a, b := providers.Default(), providers.Default()
-	if err := a.Register(&providers.Provider{Name: "zendesk", AuthURL: "https://example.com/a", TokenURL: "https://example.com/t"}); err != nil {
-		t.Fatal(err)
-	}
-	if p := lookup(t, b, "zendesk"); p.AuthURL != "https://{{workspace}}.zendesk.com/oauth/authorizations/new" {
-		t.Errorf("a change to one registry is seen by another: %s", p.AuthURL)
-	}
-}
-
-// sample returns a value that passes the input's rule.
-func sample(in metadata.Input) string {
-	switch {
-	case in.Example != "":
-		return in.Example
-	case in.Name == "accountId":
-		return "1234567_SB1"
-	case in.Kind == metadata.Enum:
-		return in.Values[0]
-	}
-	return "acme" // dnsLabel, hostname, pathSegment, text
-}
-
-// samples returns sample values for every input, or for the required inputs only.
-func samples(p *providers.Provider, all bool) metadata.Values {
-	v := metadata.Values{}
-	for _, in := range p.Inputs {
-		if all || !in.Optional {
-			v[in.Name] = sample(in)
-		}
-	}
-	return v
 }
 
 // checkURL parses an endpoint and checks it is https with an allowed host.
