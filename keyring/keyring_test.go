@@ -4,14 +4,10 @@ import (
 	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -21,49 +17,6 @@ import (
 
 	"github.com/connectkit/connect/keyring"
 )
-
-const (
-	nonceSize = 12
-	tagSize   = 16
-)
-
-// testKey returns a fixed 32-byte key for id, different for every id.
-func testKey(id string) []byte {
-	sum := sha256.Sum256([]byte("keyring test key " + id))
-	return sum[:]
-}
-
-// newKeyring returns a keyring holding testKey(id) for each id, sealing
-// with primary.
-func newKeyring(t testing.TB, primary string, ids ...string) *keyring.Keyring {
-	t.Helper()
-	keys := make(map[string][]byte, len(ids))
-	for _, id := range ids {
-		keys[id] = testKey(id)
-	}
-	k, err := keyring.New(primary, keys)
-	if err != nil {
-		t.Fatalf("New(%q, %v): %v", primary, ids, err)
-	}
-	return k
-}
-
-// seal seals plaintext under aad and fails the test on error.
-func seal(t testing.TB, k *keyring.Keyring, plaintext, aad string) []byte {
-	t.Helper()
-	sealed, err := k.Seal([]byte(plaintext), []byte(aad))
-	if err != nil {
-		t.Fatalf("Seal: %v", err)
-	}
-	return sealed
-}
-
-// rowAAD is the aad docs/security.md, I1 asks for: key id, tenant, owner,
-// provider, connection id and field. (The key id is bound by the format
-// itself as well.)
-func rowAAD(conn, field string) []byte {
-	return []byte("k1|tenant-1|owner-1|github|" + conn + "|" + field)
-}
 
 func TestRoundTrip(t *testing.T) {
 	k := newKeyring(t, "k1", "k1", "k2")
@@ -420,39 +373,6 @@ func TestNew(t *testing.T) {
 	}
 }
 
-// validLookingID reports whether id would be a valid key id (which errors
-// may name).
-func validLookingID(id string) bool {
-	k, err := keyring.New(id, map[string][]byte{id: testKey(id)})
-	return err == nil && k != nil
-}
-
-// assertNoKey fails if s shows key raw, in hex or in any base64 form.
-func assertNoKey(t *testing.T, s string, key []byte) {
-	t.Helper()
-	if len(key) == 0 {
-		return
-	}
-	forms := map[string]string{
-		"raw":           string(key),
-		"hex":           hex.EncodeToString(key),
-		"HEX":           strings.ToUpper(hex.EncodeToString(key)),
-		"base64":        base64.RawStdEncoding.EncodeToString(key),
-		"base64url":     base64.RawURLEncoding.EncodeToString(key),
-		"byte list %v":  strings.Trim(fmt.Sprint(key), "[]"),
-		"byte list %#v": strings.TrimSuffix(strings.TrimPrefix(fmt.Sprintf("%#v", key), "[]byte{"), "}"),
-	}
-	for name, form := range forms {
-		// Any 8-character window gives the key away in part.
-		for i := 0; i+8 <= len(form); i++ {
-			if strings.Contains(s, form[i:i+8]) {
-				t.Errorf("%q shows key bytes (%s form)", s, name)
-				break
-			}
-		}
-	}
-}
-
 func TestNewKeepsNoKeyBytes(t *testing.T) {
 	key := testKey("k1")
 	keys := map[string][]byte{"k1": key}
@@ -469,164 +389,6 @@ func TestNewKeepsNoKeyBytes(t *testing.T) {
 	}
 	if id, _ := keyring.KeyID(seal(t, k, "x", "")); id != "k1" {
 		t.Errorf("after deleting from the caller's map, KeyID(Seal) = %q, want k1", id)
-	}
-}
-
-func TestParseKeys(t *testing.T) {
-	k1, k2, k3 := testKey("k1"), testKey("k2"), testKey("k3")
-	std := base64.StdEncoding.EncodeToString
-	rawStd := base64.RawStdEncoding.EncodeToString
-	url := base64.URLEncoding.EncodeToString
-	rawURL := base64.RawURLEncoding.EncodeToString
-	tests := []struct {
-		name        string
-		s           string
-		wantPrimary string
-		wantIDs     []string
-	}{
-		{name: "one key, standard padded", s: "k1:" + std(k1), wantPrimary: "k1", wantIDs: []string{"k1"}},
-		{name: "one key, standard raw", s: "k1:" + rawStd(k1), wantPrimary: "k1", wantIDs: []string{"k1"}},
-		{name: "one key, URL padded", s: "k1:" + url(k1), wantPrimary: "k1", wantIDs: []string{"k1"}},
-		{name: "one key, URL raw", s: "k1:" + rawURL(k1), wantPrimary: "k1", wantIDs: []string{"k1"}},
-		{name: "first is primary", s: "k2:" + std(k2) + ",k1:" + rawURL(k1), wantPrimary: "k2", wantIDs: []string{"k1", "k2"}},
-		{name: "three keys, mixed forms", s: "k3:" + rawStd(k3) + ",k1:" + url(k1) + ",k2:" + std(k2), wantPrimary: "k3", wantIDs: []string{"k1", "k2", "k3"}},
-		{name: "spaces and trailing newline", s: " k2 : " + std(k2) + " ,\tk1:" + std(k1) + "\n", wantPrimary: "k2", wantIDs: []string{"k1", "k2"}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			k, err := keyring.ParseKeys(tc.s)
-			if err != nil {
-				t.Fatalf("ParseKeys: %v", err)
-			}
-			if got := k.Primary(); got != tc.wantPrimary {
-				t.Errorf("Primary() = %q, want %q", got, tc.wantPrimary)
-			}
-			// Every listed key opens what the same key sealed via New.
-			for _, id := range tc.wantIDs {
-				other := newKeyring(t, id, id)
-				got, err := k.Open(seal(t, other, "p-"+id, "aad"), []byte("aad"))
-				if err != nil || string(got) != "p-"+id {
-					t.Errorf("Open(value sealed by %s) = %q, %v; want %q, nil", id, got, err, "p-"+id)
-				}
-			}
-			want := fmt.Sprintf("keyring{primary=%s ids=[%s]}", tc.wantPrimary, strings.Join(tc.wantIDs, " "))
-			if got := fmt.Sprint(k); got != want {
-				t.Errorf("fmt.Sprint(k) = %q, want %q", got, want)
-			}
-		})
-	}
-}
-
-func TestParseKeysErrors(t *testing.T) {
-	key := testKey("k1")
-	enc := base64.StdEncoding.EncodeToString(key)
-	short := base64.StdEncoding.EncodeToString(key[:31])
-	long := base64.StdEncoding.EncodeToString(append(bytes.Clone(key), 0))
-	tests := []struct {
-		name    string
-		s       string
-		wantErr string
-	}{
-		{name: "empty", s: "", wantErr: "no keys"},
-		{name: "only spaces", s: " \n", wantErr: "no keys"},
-		{name: "only comma", s: ",", wantErr: "entry 1 is empty"},
-		{name: "trailing comma", s: "k1:" + enc + ",", wantErr: "entry 2 is empty"},
-		{name: "missing colon", s: enc, wantErr: "no colon"},
-		{name: "missing colon in second entry", s: "k1:" + enc + "," + enc, wantErr: "entry 2 has no colon"},
-		{name: "missing id", s: ":" + enc, wantErr: "key id"},
-		{name: "missing key", s: "k1:", wantErr: "key is empty"},
-		{name: "reversed", s: enc + ":k1", wantErr: "key id"},
-		{name: "bad base64", s: "k1:" + enc[:20] + "!!" + enc[22:], wantErr: "not standard or URL base64"},
-		{name: "mixed alphabets", s: "k1:" + strings.Repeat("+_", 21) + "A=", wantErr: "not standard or URL base64"},
-		{name: "hex key", s: "k1:" + hex.EncodeToString(key), wantErr: "48 bytes"},
-		{name: "31-byte key", s: "k1:" + short, wantErr: "31 bytes"},
-		{name: "33-byte key", s: "k1:" + long, wantErr: "33 bytes"},
-		{name: "duplicate ids", s: "k1:" + enc + ",k1:" + enc, wantErr: "more than once"},
-		{name: "bad id", s: "k/1:" + enc, wantErr: "key id"},
-		{name: "33-character id", s: strings.Repeat("a", 33) + ":" + enc, wantErr: "key id"},
-		{name: "second colon", s: "k1:" + enc + ":x", wantErr: "base64"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			k, err := keyring.ParseKeys(tc.s)
-			if err == nil {
-				t.Fatalf("ParseKeys = %v, nil; want error containing %q", k, tc.wantErr)
-			}
-			msg := err.Error()
-			if !strings.HasPrefix(msg, "keyring: ") || !strings.Contains(msg, tc.wantErr) {
-				t.Errorf("error = %q, want prefix %q and %q", msg, "keyring: ", tc.wantErr)
-			}
-			assertNoKey(t, msg, key)
-			for _, form := range []string{enc, short, long} {
-				for i := 0; i+8 <= len(form); i++ {
-					if strings.Contains(msg, form[i:i+8]) {
-						t.Errorf("error %q contains key text", msg)
-						break
-					}
-				}
-			}
-		})
-	}
-}
-
-func TestPrintingShowsNoKeyBytes(t *testing.T) {
-	keys := map[string][]byte{"k1": testKey("k1"), "k2": testKey("k2")}
-	k, err := keyring.New("k2", keys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	type holder struct {
-		Exported   *keyring.Keyring
-		unexported *keyring.Keyring
-		Value      keyring.Keyring
-	}
-	var logText, logJSON bytes.Buffer
-	slog.New(slog.NewTextHandler(&logText, nil)).Info("keys", "keyring", k)
-	slog.New(slog.NewJSONHandler(&logJSON, nil)).Info("keys", "keyring", k)
-	// A keyring inside a payload someone marshals, e.g. a config dump.
-	jsonOut, err := json.Marshal(map[string]any{"keyring": k, "value": *k})
-	if err != nil {
-		t.Fatal(err)
-	}
-	outputs := map[string]string{
-		"slog text":  logText.String(),
-		"slog JSON":  logJSON.String(),
-		"JSON":       string(jsonOut),
-		"holder %v":  fmt.Sprintf("%v", holder{k, k, *k}),
-		"holder %+v": fmt.Sprintf("%+v", holder{k, k, *k}),
-		"holder %#v": fmt.Sprintf("%#v", holder{k, k, *k}),
-	}
-	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "% x", "%d", "%10.3v", "%-+#v", "%40s", "%-40v", "%e", "%t"} {
-		outputs["pointer "+verb] = fmt.Sprintf(verb, k)
-		outputs["value "+verb] = fmt.Sprintf(verb, *k)
-		outputs["slice "+verb] = fmt.Sprintf(verb, []any{k, *k})
-	}
-	outputs["Sprint"] = fmt.Sprint(k, *k)
-	outputs["Sprintln"] = fmt.Sprintln(k, *k)
-	for name, out := range outputs {
-		if !strings.Contains(name, "JSON") && !strings.Contains(out, "k2") {
-			t.Errorf("%s output %q does not name the primary key id", name, out)
-		}
-		for _, key := range keys {
-			assertNoKey(t, out, key)
-		}
-	}
-
-	// The readable verbs do show the ids.
-	wants := map[string]string{
-		"%v":    "keyring{primary=k2 ids=[k1 k2]}",
-		"%+v":   "keyring{primary=k2 ids=[k1 k2]}",
-		"%s":    "keyring{primary=k2 ids=[k1 k2]}",
-		"%q":    `"keyring{primary=k2 ids=[k1 k2]}"`,
-		"%#v":   `keyring.Keyring{primary: "k2", ids: []string{"k1", "k2"}}`,
-		"%34v":  `   keyring{primary=k2 ids=[k1 k2]}`,
-		"%-34s": `keyring{primary=k2 ids=[k1 k2]}   `,
-		"%x":    "keyring{primary=k2 ids=[k1 k2]}",
-	}
-	for verb, want := range wants {
-		if got := fmt.Sprintf(verb, k); got != want {
-			t.Errorf("Sprintf(%q, k) = %q, want %q", verb, got, want)
-		}
 	}
 }
 
