@@ -107,6 +107,14 @@ func put(t *testing.T, st connect.ConnectionStore, rec *connect.ConnectionRecord
 	}
 }
 
+// putRefused checks that Put of rec fails with want; what says which Put it is.
+func putRefused(t *testing.T, st connect.ConnectionStore, rec *connect.ConnectionRecord, want error, what string) {
+	t.Helper()
+	if err := st.Put(ctx(t), rec); !errors.Is(err, want) {
+		t.Errorf("%s = %v, want %v", what, err, want)
+	}
+}
+
 func get(t *testing.T, st connect.ConnectionStore, project, id string) *connect.ConnectionRecord {
 	t.Helper()
 	rec, err := st.Get(ctx(t), project, id)
@@ -215,30 +223,22 @@ func connVersions(t *testing.T, s ConnectionStore) {
 
 	ghost := record("proj", "conn-ghost", "github", "g", "u2", base)
 	ghost.Version = 3
-	if err := st.Put(ctx(t), ghost); !errors.Is(err, connect.ErrConnectionNotFound) {
-		t.Errorf("Put with a version of a record that does not exist = %v, want ErrConnectionNotFound", err)
-	}
+	putRefused(t, st, ghost, connect.ErrConnectionNotFound, "Put with a version of a record that does not exist")
 	if _, err := st.Get(ctx(t), "proj", "conn-ghost"); !errors.Is(err, connect.ErrConnectionNotFound) {
 		t.Errorf("Get after a refused Put = %v, want ErrConnectionNotFound", err)
 	}
 	future := get(t, st, "proj", "conn-v")
 	future.Version += 5
-	if err := st.Put(ctx(t), future); !errors.Is(err, connect.ErrConflict) {
-		t.Errorf("Put with a version ahead of the stored one = %v, want ErrConflict", err)
-	}
+	putRefused(t, st, future, connect.ErrConflict, "Put with a version ahead of the stored one")
 }
 
 func connUniqueID(t *testing.T, s ConnectionStore) {
 	st := s.New(t)
 	put(t, st, record("proj-a", "conn-1", "github", "g", "u", base))
 	again := record("proj-a", "conn-1", "gitlab", "g2", "u2", base)
-	if err := st.Put(ctx(t), again); !errors.Is(err, connect.ErrConflict) {
-		t.Errorf("creating an id that exists = %v, want ErrConflict", err)
-	}
+	putRefused(t, st, again, connect.ErrConflict, "creating an id that exists")
 	other := record("proj-b", "conn-1", "gitlab", "g2", "u2", base)
-	if err := st.Put(ctx(t), other); !errors.Is(err, connect.ErrConflict) {
-		t.Errorf("creating an id that exists in another project = %v, want ErrConflict (ids are unique)", err)
-	}
+	putRefused(t, st, other, connect.ErrConflict, "creating an id that exists in another project (ids are unique)")
 	if got := get(t, st, "", "conn-1"); got.Connection.ProjectID != "proj-a" || got.Connection.Provider != "github" {
 		t.Errorf("after refused creates the record is %+v, want the first one", got.Connection)
 	}
@@ -248,9 +248,7 @@ func connUniqueIdentity(t *testing.T, s ConnectionStore) {
 	st := s.New(t)
 	put(t, st, record("proj", "conn-1", "github", "g", "u", base))
 	dup := record("proj", "conn-2", "github", "g", "u", base)
-	if err := st.Put(ctx(t), dup); !errors.Is(err, connect.ErrConflict) {
-		t.Errorf("a second connection for the same project, provider, group, consumer and workspace = %v, want ErrConflict", err)
-	}
+	putRefused(t, st, dup, connect.ErrConflict, "a second connection for the same project, provider, group, consumer and workspace")
 	// Any one part different makes another identity.
 	for i, r := range []*connect.ConnectionRecord{
 		record("proj-2", "conn-p", "github", "g", "u", base),
@@ -287,9 +285,7 @@ func connIsolation(t *testing.T, s ConnectionStore) {
 	}
 	stolen := get(t, st, "proj-a", "conn-a")
 	stolen.Connection.ProjectID = "proj-b"
-	if err := st.Put(ctx(t), stolen); !errors.Is(err, connect.ErrConnectionNotFound) {
-		t.Errorf("Put of project A's connection as project B = %v, want ErrConnectionNotFound", err)
-	}
+	putRefused(t, st, stolen, connect.ErrConnectionNotFound, "Put of project A's connection as project B")
 	if err := st.Delete(ctx(t), "proj-b", "conn-a"); !errors.Is(err, connect.ErrConnectionNotFound) {
 		t.Errorf("Delete of project A's connection through project B = %v, want ErrConnectionNotFound", err)
 	}
@@ -372,9 +368,7 @@ func connDelete(t *testing.T, s ConnectionStore) {
 	// An update of a deleted record does not bring it back.
 	gone := record("proj", "conn-d", "github", "g", "u", base)
 	gone.Version = 1
-	if err := st.Put(ctx(t), gone); !errors.Is(err, connect.ErrConnectionNotFound) {
-		t.Errorf("Put of a deleted record's version = %v, want ErrConnectionNotFound", err)
-	}
+	putRefused(t, st, gone, connect.ErrConnectionNotFound, "Put of a deleted record's version")
 	// Its id may be used again.
 	put(t, st, record("proj", "conn-d", "github", "g", "u", base))
 }
