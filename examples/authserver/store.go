@@ -33,18 +33,15 @@ type memoryStore struct {
 	mu      sync.Mutex
 	clients map[string]fosite.Client
 	users   map[string]string // username: password
-	codes   map[string]codeEntry
+	codes   map[string]entry
 	pkces   map[string]fosite.Requester
 	access  map[string]fosite.Requester
-	refresh map[string]refreshEntry
+	refresh map[string]entry
 }
 
-type codeEntry struct {
-	req    fosite.Requester
-	active bool
-}
-
-type refreshEntry struct {
+// entry is a stored authorization code or refresh token: its request, whether it may still be
+// used, and for a refresh token the signature of the access token issued with it.
+type entry struct {
 	req             fosite.Requester
 	active          bool
 	accessSignature string
@@ -62,10 +59,10 @@ func newMemoryStore(clients map[string]fosite.Client, users map[string]string) *
 	return &memoryStore{
 		clients: clients,
 		users:   users,
-		codes:   make(map[string]codeEntry),
+		codes:   make(map[string]entry),
 		pkces:   make(map[string]fosite.Requester),
 		access:  make(map[string]fosite.Requester),
-		refresh: make(map[string]refreshEntry),
+		refresh: make(map[string]entry),
 	}
 }
 
@@ -110,6 +107,35 @@ func hydrate(dst fosite.Session, stored fosite.Requester) {
 	maps.Copy(d.ExpiresAt, src.ExpiresAt)
 }
 
+// lookup returns a copy of the request of the entry under key and fills in sess from it:
+// fosite.ErrNotFound for an unknown key, the request and inactive for a used or revoked one.
+func lookup(m map[string]entry, key string, sess fosite.Session, inactive error) (fosite.Requester, error) {
+	e, ok := m[key]
+	if !ok {
+		return nil, fosite.ErrNotFound
+	}
+	hydrate(sess, e.req)
+	if !e.active {
+		return copyRequest(e.req), inactive
+	}
+	return copyRequest(e.req), nil
+}
+
+// deactivate marks the entry under key used and returns it: fosite.ErrNotFound for an unknown
+// key, inactive and no change for one that is already used, so at most one use succeeds.
+func deactivate(m map[string]entry, key string, inactive error) (entry, error) {
+	e, ok := m[key]
+	if !ok {
+		return entry{}, fosite.ErrNotFound
+	}
+	if !e.active {
+		return entry{}, inactive
+	}
+	e.active = false
+	m[key] = e
+	return e, nil
+}
+
 // GetClient returns the client with the given id, or fosite.ErrNotFound.
 func (s *memoryStore) GetClient(_ context.Context, id string) (fosite.Client, error) {
 	s.mu.Lock()
@@ -151,7 +177,7 @@ func (s *memoryStore) checkUser(name, password string) bool {
 func (s *memoryStore) CreateAuthorizeCodeSession(_ context.Context, code string, req fosite.Requester) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.codes[code] = codeEntry{req: copyRequest(req), active: true}
+	s.codes[code] = entry{req: copyRequest(req), active: true}
 	return nil
 }
 
@@ -160,15 +186,7 @@ func (s *memoryStore) CreateAuthorizeCodeSession(_ context.Context, code string,
 func (s *memoryStore) GetAuthorizeCodeSession(_ context.Context, code string, sess fosite.Session) (fosite.Requester, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	e, ok := s.codes[code]
-	if !ok {
-		return nil, fosite.ErrNotFound
-	}
-	hydrate(sess, e.req)
-	if !e.active {
-		return copyRequest(e.req), fosite.ErrInvalidatedAuthorizeCode
-	}
-	return copyRequest(e.req), nil
+	return lookup(s.codes, code, sess, fosite.ErrInvalidatedAuthorizeCode)
 }
 
 // InvalidateAuthorizeCodeSession marks a code as used. It is atomic: for a code that is
@@ -177,16 +195,8 @@ func (s *memoryStore) GetAuthorizeCodeSession(_ context.Context, code string, se
 func (s *memoryStore) InvalidateAuthorizeCodeSession(_ context.Context, code string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	e, ok := s.codes[code]
-	if !ok {
-		return fosite.ErrNotFound
-	}
-	if !e.active {
-		return fosite.ErrInvalidatedAuthorizeCode
-	}
-	e.active = false
-	s.codes[code] = e
-	return nil
+	_, err := deactivate(s.codes, code, fosite.ErrInvalidatedAuthorizeCode)
+	return err
 }
 
 // CreatePKCERequestSession stores the PKCE challenge of a code.
@@ -250,7 +260,7 @@ func (s *memoryStore) DeleteAccessTokenSession(_ context.Context, signature stri
 func (s *memoryStore) CreateRefreshTokenSession(_ context.Context, signature, accessSignature string, req fosite.Requester) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.refresh[signature] = refreshEntry{req: copyRequest(req), active: true, accessSignature: accessSignature}
+	s.refresh[signature] = entry{req: copyRequest(req), active: true, accessSignature: accessSignature}
 	return nil
 }
 
@@ -260,15 +270,7 @@ func (s *memoryStore) CreateRefreshTokenSession(_ context.Context, signature, ac
 func (s *memoryStore) GetRefreshTokenSession(_ context.Context, signature string, sess fosite.Session) (fosite.Requester, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	e, ok := s.refresh[signature]
-	if !ok {
-		return nil, fosite.ErrNotFound
-	}
-	hydrate(sess, e.req)
-	if !e.active {
-		return copyRequest(e.req), fosite.ErrInactiveToken
-	}
-	return copyRequest(e.req), nil
+	return lookup(s.refresh, signature, sess, fosite.ErrInactiveToken)
 }
 
 // DeleteRefreshTokenSession deletes a refresh token; a missing one is no error.
@@ -285,15 +287,10 @@ func (s *memoryStore) DeleteRefreshTokenSession(_ context.Context, signature str
 func (s *memoryStore) RotateRefreshToken(_ context.Context, _ string, signature string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	e, ok := s.refresh[signature]
-	if !ok {
-		return fosite.ErrNotFound
+	e, err := deactivate(s.refresh, signature, fosite.ErrInactiveToken)
+	if err != nil {
+		return err
 	}
-	if !e.active {
-		return fosite.ErrInactiveToken
-	}
-	e.active = false
-	s.refresh[signature] = e
 	delete(s.access, e.accessSignature)
 	return nil
 }
