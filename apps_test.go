@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -13,10 +14,10 @@ import (
 )
 
 func TestProviderAppNeverShowsItsSecret(t *testing.T) {
-	app := connect.ProviderApp{ID: "a", ProjectID: "p", Provider: "plain", ClientID: "c", ClientSecret: sentinelSecret}
+	app := connect.ProviderApp{ID: "a", ProjectID: "p", Provider: "plain", ClientID: "c", ClientSecret: sentinelAppSecret}
 	var outs []string
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
-		outs = append(outs, sprintf(verb, app), sprintf(verb, &app))
+		outs = append(outs, fmt.Sprintf(verb, app), fmt.Sprintf(verb, &app))
 	}
 	j, _ := json.Marshal(app)
 	outs = append(outs, string(j))
@@ -24,11 +25,11 @@ func TestProviderAppNeverShowsItsSecret(t *testing.T) {
 	slog.New(slog.NewTextHandler(&buf, nil)).Info("app", "app", app, "secret", app.ClientSecret)
 	outs = append(outs, buf.String())
 	for _, out := range outs {
-		if strings.Contains(out, sentinelSecret) {
+		if strings.Contains(out, sentinelAppSecret) {
 			t.Errorf("output shows the secret: %s", out)
 		}
 	}
-	if app.ClientSecret.Reveal() != sentinelSecret {
+	if app.ClientSecret.Reveal() != sentinelAppSecret {
 		t.Errorf("Reveal = %q", app.ClientSecret.Reveal())
 	}
 }

@@ -23,7 +23,7 @@ import (
 
 func TestConnectorAuthorizeURL(t *testing.T) {
 	f := newFixture(t)
-	a, u, q := f.start(t, request("plain"))
+	a, u, q := f.start(t, oauthRequest("plain"))
 	if got, want := u.Scheme+"://"+u.Host+u.Path, "https://auth.plain.example/authorize"; got != want {
 		t.Errorf("endpoint = %s, want %s", got, want)
 	}
@@ -39,7 +39,7 @@ func TestConnectorAuthorizeURL(t *testing.T) {
 	if err := state.CheckToken(a.State); err != nil {
 		t.Errorf("state %q is not a state token: %v", a.State, err)
 	}
-	if got, want := a.ExpiresAt, f.now.Add(connect.DefaultStateTTL); !got.Equal(want) {
+	if got, want := a.ExpiresAt, f.clock.Now().Add(connect.DefaultStateTTL); !got.Equal(want) {
 		t.Errorf("ExpiresAt = %v, want %v", got, want)
 	}
 	if a.Binding != "" {
@@ -69,7 +69,7 @@ func TestConnectorAuthorizeURL(t *testing.T) {
 	if groupName != "group-123" || consumerName != "user_123456" {
 		t.Errorf("names default to %q, %q; want the refs", groupName, consumerName)
 	}
-	if strings.Contains(a.URL, sentinelSecret) || strings.Contains(f.logs.String(), sentinelSecret) {
+	if strings.Contains(a.URL, sentinelAppSecret) || strings.Contains(f.logs.String(), sentinelAppSecret) {
 		t.Errorf("the client secret leaked into the URL or the logs")
 	}
 	if strings.Contains(f.logs.String(), a.State) || strings.Contains(f.logs.String(), verifier) {
@@ -81,7 +81,7 @@ func TestConnectorAuthorizeURLEachFlowIsFresh(t *testing.T) {
 	f := newFixture(t)
 	seen := map[string]bool{}
 	for range 50 {
-		a, _, q := f.start(t, request("plain"))
+		a, _, q := f.start(t, oauthRequest("plain"))
 		for _, v := range []string{a.State, q.Get("code_challenge")} {
 			if seen[v] {
 				t.Fatalf("value %q repeated across flows", v)
@@ -103,14 +103,14 @@ func TestConnectorProviderRules(t *testing.T) {
 	}{
 		{
 			name:     "salesforce without workspace uses the default host",
-			req:      func() connect.OAuthConnectRequest { return request("sfdc") },
+			req:      func() connect.OAuthConnectRequest { return oauthRequest("sfdc") },
 			endpoint: "https://login.salesforce.com/services/oauth2/authorize",
 			want:     map[string][]string{"scope": {"refresh_token"}, "prompt": {"login"}},
 		},
 		{
 			name: "salesforce My Domain",
 			req: func() connect.OAuthConnectRequest {
-				r := request("sfdc")
+				r := oauthRequest("sfdc")
 				r.ProviderWorkspaceRef = "Acme-Corp"
 				r.Scopes = []string{"api"}
 				return r
@@ -121,7 +121,7 @@ func TestConnectorProviderRules(t *testing.T) {
 		{
 			name: "salesforce sandbox",
 			req: func() connect.OAuthConnectRequest {
-				r := request("sfdc")
+				r := oauthRequest("sfdc")
 				r.ProviderWorkspaceRef = "acme--uat.sandbox"
 				return r
 			},
@@ -130,7 +130,7 @@ func TestConnectorProviderRules(t *testing.T) {
 		{
 			name: "refresh scope not added when offline access is disabled",
 			req: func() connect.OAuthConnectRequest {
-				r := request("sfdc")
+				r := oauthRequest("sfdc")
 				r.DisableOfflineAccess = true
 				r.Scopes = []string{"api"}
 				return r
@@ -141,7 +141,7 @@ func TestConnectorProviderRules(t *testing.T) {
 		{
 			name: "workspace provider, comma scopes, no prompt, no refresh",
 			req: func() connect.OAuthConnectRequest {
-				r := request("desk")
+				r := oauthRequest("desk")
 				r.ProviderWorkspaceRef = "acme"
 				r.Scopes = []string{"read", "write"}
 				return r
@@ -152,7 +152,7 @@ func TestConnectorProviderRules(t *testing.T) {
 		{
 			name: "request prompt beats noPrompt",
 			req: func() connect.OAuthConnectRequest {
-				r := request("desk")
+				r := oauthRequest("desk")
 				r.ProviderWorkspaceRef = "acme"
 				r.Prompt = "consent"
 				return r
@@ -163,7 +163,7 @@ func TestConnectorProviderRules(t *testing.T) {
 		{
 			name: "netsuite-style account id metadata",
 			req: func() connect.OAuthConnectRequest {
-				r := request("suite")
+				r := oauthRequest("suite")
 				r.ProviderMetadata = connect.ProviderMetadata{"accountId": {Value: "1234567_SB1", Source: "input"}}
 				return r
 			},
@@ -173,7 +173,7 @@ func TestConnectorProviderRules(t *testing.T) {
 		{
 			name: "google-style refresh parameter and fixed parameter",
 			req: func() connect.OAuthConnectRequest {
-				r := request("goog")
+				r := oauthRequest("goog")
 				r.Scopes = []string{"email", "email"}
 				return r
 			},
@@ -184,7 +184,7 @@ func TestConnectorProviderRules(t *testing.T) {
 		{
 			name: "google-style with offline access disabled",
 			req: func() connect.OAuthConnectRequest {
-				r := request("goog")
+				r := oauthRequest("goog")
 				r.DisableOfflineAccess = true
 				r.Prompt = "select_account"
 				return r
@@ -194,14 +194,14 @@ func TestConnectorProviderRules(t *testing.T) {
 		},
 		{
 			name:     "no PKCE for a provider that rejects it; refresh always granted",
-			req:      func() connect.OAuthConnectRequest { return request("nopkce") },
+			req:      func() connect.OAuthConnectRequest { return oauthRequest("nopkce") },
 			endpoint: "https://auth.nopkce.example/authorize",
 			want:     map[string][]string{"code_challenge": nil, "code_challenge_method": nil, "scope": nil},
 		},
 		{
 			name: "additional params appended",
 			req: func() connect.OAuthConnectRequest {
-				r := request("plain")
+				r := oauthRequest("plain")
 				r.AdditionalParams = "login_hint=a%40b.example&hd=b.example"
 				return r
 			},
@@ -239,114 +239,118 @@ func TestConnectorAuthorizeURLErrors(t *testing.T) {
 	}{
 		{"empty request", func() connect.OAuthConnectRequest { return connect.OAuthConnectRequest{} },
 			[]string{"projectId", "provider", "groupRef", "consumerRef"}, nil},
-		{"unknown provider", func() connect.OAuthConnectRequest { return request("nope") }, []string{"provider"}, connect.ErrUnknownProvider},
-		{"provider without OAuth", func() connect.OAuthConnectRequest { return request("keyonly") }, []string{"provider"}, nil},
-		{"group ref with newline", func() connect.OAuthConnectRequest { r := request("plain"); r.GroupRef = "a\nb"; return r }, []string{"groupRef"}, nil},
-		{"project id with space", func() connect.OAuthConnectRequest { r := request("plain"); r.ProjectID = "a b"; return r }, []string{"projectId"}, nil},
+		{"unknown provider", func() connect.OAuthConnectRequest { return oauthRequest("nope") }, []string{"provider"}, connect.ErrUnknownProvider},
+		{"provider without OAuth", func() connect.OAuthConnectRequest { return oauthRequest("keyonly") }, []string{"provider"}, nil},
+		{"group ref with newline", func() connect.OAuthConnectRequest { r := oauthRequest("plain"); r.GroupRef = "a\nb"; return r }, []string{"groupRef"}, nil},
+		{"project id with space", func() connect.OAuthConnectRequest { r := oauthRequest("plain"); r.ProjectID = "a b"; return r }, []string{"projectId"}, nil},
 		{"long consumer name", func() connect.OAuthConnectRequest {
-			r := request("plain")
+			r := oauthRequest("plain")
 			r.ConsumerName = strings.Repeat("n", 256)
 			return r
 		}, []string{"consumerName"}, nil},
-		{"workspace missing", func() connect.OAuthConnectRequest { return request("desk") }, []string{"providerWorkspaceRef"}, nil},
+		{"workspace missing", func() connect.OAuthConnectRequest { return oauthRequest("desk") }, []string{"providerWorkspaceRef"}, nil},
 		{"hostile workspace", func() connect.OAuthConnectRequest {
-			r := request("desk")
+			r := oauthRequest("desk")
 			r.ProviderWorkspaceRef = "evil.com#"
 			return r
 		}, []string{"providerWorkspaceRef"}, nil},
 		{"workspace for a provider without one", func() connect.OAuthConnectRequest {
-			r := request("plain")
+			r := oauthRequest("plain")
 			r.ProviderWorkspaceRef = "acme"
 			return r
 		}, []string{"providerWorkspaceRef"}, nil},
 		{"salesforce workspace off its hosts", func() connect.OAuthConnectRequest {
-			r := request("sfdc")
+			r := oauthRequest("sfdc")
 			r.ProviderWorkspaceRef = "evil.com"
 			return r
 		}, []string{"providerWorkspaceRef"}, nil},
-		{"metadata missing", func() connect.OAuthConnectRequest { return request("suite") }, []string{"providerMetadata.accountId"}, nil},
+		{"metadata missing", func() connect.OAuthConnectRequest { return oauthRequest("suite") }, []string{"providerMetadata.accountId"}, nil},
 		{"metadata bad value", func() connect.OAuthConnectRequest {
-			r := request("suite")
+			r := oauthRequest("suite")
 			r.ProviderMetadata = connect.ProviderMetadata{"accountId": {Value: "a.b"}}
 			return r
 		}, []string{"providerMetadata.accountId"}, nil},
 		{"unknown metadata", func() connect.OAuthConnectRequest {
-			r := request("plain")
+			r := oauthRequest("plain")
 			r.ProviderMetadata = connect.ProviderMetadata{"region": {Value: "eu"}}
 			return r
 		}, []string{"providerMetadata.region"}, nil},
 		{"metadata from a token source", func() connect.OAuthConnectRequest {
-			r := request("suite")
+			r := oauthRequest("suite")
 			r.ProviderMetadata = connect.ProviderMetadata{"accountId": {Value: "1234", Source: "token"}}
 			return r
 		}, []string{"providerMetadata.accountId.source"}, nil},
 		{"metadata value empty", func() connect.OAuthConnectRequest {
-			r := request("suite")
+			r := oauthRequest("suite")
 			r.ProviderMetadata = connect.ProviderMetadata{"accountId": {}}
 			return r
 		}, []string{"providerMetadata.accountId.value"}, nil},
 		{"workspace as metadata", func() connect.OAuthConnectRequest {
-			r := request("desk")
+			r := oauthRequest("desk")
 			r.ProviderMetadata = connect.ProviderMetadata{"workspace": {Value: "acme"}}
 			return r
 		}, []string{"providerMetadata.workspace"}, nil},
-		{"no app for the project", func() connect.OAuthConnectRequest { r := request("plain"); r.ProjectID = "other"; return r },
+		{"no app for the project", func() connect.OAuthConnectRequest { r := oauthRequest("plain"); r.ProjectID = "other"; return r },
 			[]string{"provider"}, connect.ErrAppNotFound},
-		{"unknown app id", func() connect.OAuthConnectRequest { r := request("plain"); r.ProviderAppID = "nope"; return r },
+		{"unknown app id", func() connect.OAuthConnectRequest { r := oauthRequest("plain"); r.ProviderAppID = "nope"; return r },
 			[]string{"providerAppId"}, connect.ErrAppNotFound},
-		{"app of another provider", func() connect.OAuthConnectRequest { r := request("plain"); r.ProviderAppID = "sfdc-app"; return r },
+		{"app of another provider", func() connect.OAuthConnectRequest { r := oauthRequest("plain"); r.ProviderAppID = "sfdc-app"; return r },
 			[]string{"providerAppId"}, connect.ErrAppNotFound},
-		{"several apps, no default", func() connect.OAuthConnectRequest { r := request("plain"); r.ProjectID = "ambiguous"; return r },
+		{"several apps, no default", func() connect.OAuthConnectRequest { r := oauthRequest("plain"); r.ProjectID = "ambiguous"; return r },
 			[]string{"provider"}, connect.ErrAppNotFound},
-		{"bad scope", func() connect.OAuthConnectRequest { r := request("plain"); r.Scopes = []string{"ok", "a b"}; return r },
+		{"bad scope", func() connect.OAuthConnectRequest {
+			r := oauthRequest("plain")
+			r.Scopes = []string{"ok", "a b"}
+			return r
+		},
 			[]string{"scopes[1]"}, nil},
 		{"comma in a comma-separated provider's scope", func() connect.OAuthConnectRequest {
-			r := request("desk")
+			r := oauthRequest("desk")
 			r.ProviderWorkspaceRef = "acme"
 			r.Scopes = []string{"read,admin"}
 			return r
 		}, []string{"scopes[0]"}, nil},
 		{"reserved additional param", func() connect.OAuthConnectRequest {
-			r := request("plain")
+			r := oauthRequest("plain")
 			r.AdditionalParams = "redirect_uri=https%3A%2F%2Fevil.example%2Fcb"
 			return r
 		}, []string{"additionalParams.redirect_uri"}, connect.ErrReservedParam},
 		{"additional param colliding with a fixed one", func() connect.OAuthConnectRequest {
-			r := request("goog")
+			r := oauthRequest("goog")
 			r.AdditionalParams = "Include_Granted_Scopes=false"
 			return r
 		}, []string{"additionalParams.Include_Granted_Scopes"}, connect.ErrReservedParam},
 		{"additional param colliding with the refresh param", func() connect.OAuthConnectRequest {
-			r := request("goog")
+			r := oauthRequest("goog")
 			r.AdditionalParams = "access_type=online"
 			return r
 		}, []string{"additionalParams.access_type"}, connect.ErrReservedParam},
 		{"reserved additional param re-spelt", func() connect.OAuthConnectRequest {
-			r := request("plain")
+			r := oauthRequest("plain")
 			r.AdditionalParams = "redirect.uri=https%3A%2F%2Fevil.example%2Fcb"
 			return r
 		}, []string{"additionalParams.redirect.uri"}, connect.ErrReservedParam},
 		{"reserved additional param escaped", func() connect.OAuthConnectRequest {
-			r := request("plain")
+			r := oauthRequest("plain")
 			r.AdditionalParams = "code%2Echallenge%2Emethod=plain"
 			return r
 		}, []string{"additionalParams.code_challenge_method"}, connect.ErrReservedParam},
 		{"reserved additional param as an array", func() connect.OAuthConnectRequest {
-			r := request("plain")
+			r := oauthRequest("plain")
 			r.AdditionalParams = "client_id[]=evil"
 			return r
 		}, []string{"additionalParams.client_id"}, connect.ErrReservedParam},
 		{"fixed param re-spelt", func() connect.OAuthConnectRequest {
-			r := request("goog")
+			r := oauthRequest("goog")
 			r.AdditionalParams = "include.granted.scopes=false"
 			return r
 		}, []string{"additionalParams.include.granted.scopes"}, connect.ErrReservedParam},
 		{"refresh param re-spelt", func() connect.OAuthConnectRequest {
-			r := request("goog")
+			r := oauthRequest("goog")
 			r.AdditionalParams = "Access.Type=online"
 			return r
 		}, []string{"additionalParams.Access.Type"}, connect.ErrReservedParam},
-		{"bad prompt", func() connect.OAuthConnectRequest { r := request("plain"); r.Prompt = "none+consent"; return r },
+		{"bad prompt", func() connect.OAuthConnectRequest { r := oauthRequest("plain"); r.Prompt = "none+consent"; return r },
 			[]string{"prompt"}, connect.ErrInvalidPrompt},
 	}
 	for _, tt := range tests {
@@ -362,10 +366,10 @@ func TestConnectorAuthorizeURLErrors(t *testing.T) {
 			if tt.sentinel != nil && !errors.Is(err, tt.sentinel) {
 				t.Errorf("error %v does not match %v", err, tt.sentinel)
 			}
-			if f.states.calls != 0 {
-				t.Errorf("the state store was called %d times for a bad request", f.states.calls)
+			if f.states.callCount() != 0 {
+				t.Errorf("the state store was called %d times for a bad request", f.states.callCount())
 			}
-			if strings.Contains(err.Error(), sentinelSecret) {
+			if strings.Contains(err.Error(), sentinelAppSecret) {
 				t.Errorf("error %q contains the client secret", err)
 			}
 		})
@@ -403,7 +407,7 @@ func TestProviderFixedParamsRespelt(t *testing.T) {
 
 func TestConnectorAppChoice(t *testing.T) {
 	f := newFixture(t)
-	r := request("plain")
+	r := oauthRequest("plain")
 	r.ProjectID = "multi"
 	_, _, q := f.start(t, r)
 	if got := q.Get("client_id"); got != "c2" {
@@ -470,7 +474,7 @@ func TestConnectorAuthorizeURLFromSeed002(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t)
-			r := request(tt.provider)
+			r := oauthRequest(tt.provider)
 			tt.edit(&r)
 			a, err := f.c.AuthorizeURL(context.Background(), r)
 			if tt.wantField != "" {
@@ -478,8 +482,8 @@ func TestConnectorAuthorizeURLFromSeed002(t *testing.T) {
 					t.Errorf("AuthorizeURL returned %+v with an error", a)
 				}
 				assertField(t, err, tt.wantField)
-				if f.states.calls != 0 {
-					t.Errorf("the state store was called %d times for a bad request", f.states.calls)
+				if f.states.callCount() != 0 {
+					t.Errorf("the state store was called %d times for a bad request", f.states.callCount())
 				}
 				return
 			}
@@ -498,9 +502,9 @@ func TestConnectorAuthorizeURLFromSeed002(t *testing.T) {
 // its provider's separator (a comma for "desk"), which would split it in two: refused.
 func TestConnectorAppScopeSeparator(t *testing.T) {
 	apps := connect.NewMemoryAppStore(connect.ProviderApp{ID: "desk-app", ProjectID: "proj", Provider: "desk",
-		ClientID: "desk-client", ClientSecret: sentinelSecret, Scopes: []string{"read,admin"}})
+		ClientID: "desk-client", ClientSecret: sentinelAppSecret, Scopes: []string{"read,admin"}})
 	f := newFixture(t, func(c *connect.Config) { c.Apps = apps })
-	r := request("desk")
+	r := oauthRequest("desk")
 	r.ProviderWorkspaceRef = "acme"
 	a, err := f.c.AuthorizeURL(context.Background(), r)
 	if a != nil {
@@ -514,7 +518,7 @@ func TestConnectorAppScopeSeparator(t *testing.T) {
 
 func TestConnectorCSRFBinding(t *testing.T) {
 	f := newFixture(t)
-	r := request("plain")
+	r := oauthRequest("plain")
 	r.EnableCSRFProtection = true
 	a, _, _ := f.start(t, r)
 	if err := state.CheckToken(a.Binding.Reveal()); err != nil {
@@ -536,15 +540,11 @@ func TestConnectorCSRFBinding(t *testing.T) {
 		t.Errorf("session binding hash = %x, want SHA-256 of the binding %x", bindingHash, h)
 	}
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
-		if out := sprintf(verb, a); strings.Contains(out, a.Binding.Reveal()) {
+		if out := fmt.Sprintf(verb, a); strings.Contains(out, a.Binding.Reveal()) {
 			t.Errorf("%s of the Authorization shows the binding: %s", verb, out)
 		}
 	}
 }
-
-type errReader struct{}
-
-type zeroReader struct{}
 
 // TestConnectorRandomSource pins what a flow makes of its random source: the state token,
 // the verifier and the binding from consecutive 32-byte blocks, in that order, as
@@ -588,7 +588,7 @@ func TestConnectorRandomSource(t *testing.T) {
 		t.Run(fmt.Sprintf("%s csrf=%t", tt.provider, tt.csrf), func(t *testing.T) {
 			src := bytes.NewReader(slices.Concat(block(0), block(1), block(2), block(3)))
 			f := newFixture(t, func(c *connect.Config) { c.Rand = src })
-			req := request(tt.provider)
+			req := oauthRequest(tt.provider)
 			req.EnableCSRFProtection = tt.csrf
 			a, _, q := f.start(t, req)
 			if a.State != token(0) {
@@ -635,10 +635,10 @@ func TestConnectorConcurrentFlowsShareNothing(t *testing.T) {
 	for g := range 8 {
 		wg.Go(func() {
 			for i := range 40 {
-				req := request("plain")
+				req := oauthRequest("plain")
 				wantHost, wantScope := "auth.plain.example", "offline_access"
 				if i%2 == 0 {
-					req = request("desk")
+					req = oauthRequest("desk")
 					req.ProviderWorkspaceRef = fmt.Sprintf("team%d", g)
 					var scopes []string
 					for j := range g + 1 {
@@ -671,19 +671,19 @@ func TestConnectorConcurrentFlowsShareNothing(t *testing.T) {
 
 func TestConnectorStateTTL(t *testing.T) {
 	f := newFixture(t, func(c *connect.Config) { c.StateTTL = 5 * time.Minute })
-	a, _, _ := f.start(t, request("plain"))
+	a, _, _ := f.start(t, oauthRequest("plain"))
 	if got := f.states.ttls[state.Key(a.State)]; got != 5*time.Minute {
 		t.Errorf("TTL = %v, want 5m", got)
 	}
-	if !a.ExpiresAt.Equal(f.now.Add(5 * time.Minute)) {
+	if !a.ExpiresAt.Equal(f.clock.Now().Add(5 * time.Minute)) {
 		t.Errorf("ExpiresAt = %v", a.ExpiresAt)
 	}
 }
 
 func TestAuthorizationCookie(t *testing.T) {
-	f := newCallbackFixture(t)
+	f := newFixture(t)
 	a := f.begin(t, func(r *connect.OAuthConnectRequest) { r.EnableCSRFProtection = true })
-	ck := a.Cookie(f.now)
+	ck := a.Cookie(f.clock.Now())
 	name := connect.BindingCookieName(a.State)
 	if !strings.HasPrefix(name, connect.BindingCookie+"-") || len(name) != len(connect.BindingCookie)+17 ||
 		name != connect.BindingCookieName(a.State) || name == connect.BindingCookieName(a.State+"x") {
@@ -693,7 +693,7 @@ func TestAuthorizationCookie(t *testing.T) {
 	if got := ck.String(); got != want {
 		t.Errorf("Set-Cookie = %q, want %q", got, want)
 	}
-	if f.begin(t).Cookie(f.now) != nil {
+	if f.begin(t).Cookie(f.clock.Now()) != nil {
 		t.Errorf("a flow without CSRF protection has a cookie")
 	}
 	// The cookie, sent back by the browser, completes the flow.

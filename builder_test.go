@@ -203,21 +203,6 @@ func TestAuthorizeURLScopeErrors(t *testing.T) {
 	}
 }
 
-// assertField checks that err is a ValidationError naming field.
-func assertField(t *testing.T, err error, field string) {
-	t.Helper()
-	var ve *connect.ValidationError
-	if !errors.As(err, &ve) || !errors.Is(err, connect.ErrInvalidRequest) {
-		t.Fatalf("error = %v, want a *ValidationError matching ErrInvalidRequest", err)
-	}
-	for _, f := range ve.Fields {
-		if f.Field == field {
-			return
-		}
-	}
-	t.Fatalf("error %q does not name field %q", err, field)
-}
-
 func TestAuthorizeURLAdditionalParams(t *testing.T) {
 	tests := []struct {
 		name  string

@@ -3,7 +3,6 @@ package connect_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -23,7 +22,7 @@ func FuzzCallbackQuery(f *testing.F) {
 		f.Add(q)
 	}
 	f.Fuzz(func(t *testing.T, query string) {
-		fx := newCallbackFixture(t)
+		fx := newFixture(t)
 		a := fx.begin(t)
 		query = strings.ReplaceAll(query, "STATE", a.State)
 		r, err := http.NewRequest(http.MethodGet, "https://api.example.com/cb", nil)
@@ -34,11 +33,11 @@ func FuzzCallbackQuery(f *testing.F) {
 		conn, err := fx.c.Callback(context.Background(), r)
 		switch {
 		case err == nil:
-			if conn == nil || fx.te.requests.Load() != 1 {
-				t.Fatalf("success with connection %v after %d token requests", conn, fx.te.requests.Load())
+			if conn == nil || fx.srv.count() != 1 {
+				t.Fatalf("success with connection %v after %d token requests", conn, fx.srv.count())
 			}
 		case errors.Is(err, connect.ErrMalformedCallback), errors.Is(err, connect.ErrInvalidState):
-			if fx.te.requests.Load() != 0 {
+			if fx.srv.count() != 0 {
 				t.Fatalf("a malformed callback (%v) reached the token endpoint", err)
 			}
 		}
@@ -70,15 +69,12 @@ func FuzzTokenResponse(f *testing.F) {
 			status = 200
 		}
 		const marker = "ZZMARKERZZ"
-		fx := newCallbackFixture(t)
-		fx.te.setResponse(func(w http.ResponseWriter, _ *http.Request) {
-			w.Header().Set("Content-Type", contentType)
-			w.WriteHeader(status)
-			fmt.Fprint(w, strings.ReplaceAll(body, "MARK", marker))
-		})
+		fx := newFixture(t)
+		fx.srv.setHeader("Content-Type", contentType)
+		fx.srv.setRespond(func(tokenRequest) (int, string) { return status, strings.ReplaceAll(body, "MARK", marker) })
 		a := fx.begin(t)
 		conn, err := fx.c.Callback(context.Background(), callbackRequest("code=c&state="+a.State))
-		stored := len(fx.stored(t))
+		stored := len(fx.records(t, "proj"))
 		if err != nil {
 			if conn != nil || stored != 0 {
 				t.Fatalf("error %v with connection %v and %d stored", err, conn, stored)
@@ -106,8 +102,8 @@ func FuzzTokenResponse(f *testing.F) {
 		if tok.AccessToken == "" {
 			t.Fatalf("a stored connection without an access token")
 		}
-		if !tok.Expiry.IsZero() && (tok.Expiry.Before(fx.now) || tok.Expiry.After(fx.now.Add(365*24*time.Hour))) {
-			t.Fatalf("expiry %v is not between now (%v) and a year from now", tok.Expiry, fx.now)
+		if !tok.Expiry.IsZero() && (tok.Expiry.Before(fx.clock.Now()) || tok.Expiry.After(fx.clock.Now().Add(365*24*time.Hour))) {
+			t.Fatalf("expiry %v is not between now (%v) and a year from now", tok.Expiry, fx.clock.Now())
 		}
 	})
 }

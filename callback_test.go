@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -18,146 +16,22 @@ import (
 	"time"
 
 	"github.com/connectkit/connect"
-	"github.com/connectkit/connect/keyring"
 	"github.com/connectkit/connect/metadata"
 	"github.com/connectkit/connect/providers"
 	"github.com/connectkit/connect/state"
 )
 
-const (
-	sentinelAT   = "SENTINEL_AT_1b2c3d4e5f"
-	sentinelRT   = "SENTINEL_RT_6a7b8c9d0e"
-	sentinelCode = "SENTINEL_CODE_f00dfeed"
-)
-
-// tokenEndpoint is a provider's token endpoint on httptest that records what it receives.
-type tokenEndpoint struct {
-	srv      *httptest.Server
-	requests atomic.Int64
-	mu       sync.Mutex
-	forms    []url.Values
-	auth     []string
-	respond  func(w http.ResponseWriter, r *http.Request)
-}
-
-func newTokenEndpoint(t *testing.T) *tokenEndpoint {
-	te := &tokenEndpoint{}
-	te.respond = func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `{"access_token":%q,"refresh_token":%q,"token_type":"Bearer","expires_in":3600,"scope":"read write"}`, sentinelAT, sentinelRT)
-	}
-	te.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		te.requests.Add(1)
-		_ = r.ParseForm()
-		te.mu.Lock()
-		te.forms = append(te.forms, r.PostForm)
-		te.auth = append(te.auth, r.Header.Get("Authorization"))
-		respond := te.respond
-		te.mu.Unlock()
-		respond(w, r)
-	}))
-	t.Cleanup(te.srv.Close)
-	return te
-}
-
-func (te *tokenEndpoint) setResponse(f func(w http.ResponseWriter, r *http.Request)) {
-	te.mu.Lock()
-	te.respond = f
-	te.mu.Unlock()
-}
-
-// cbFixture is a Connector whose provider "acme" has its token endpoint on httptest.
-type cbFixture struct {
-	*fixture
-	te     *tokenEndpoint
-	conns  *connect.MemoryConnectionStore
-	events *eventLog
-	reg    *providers.Registry
-}
-
-type eventLog struct {
-	mu     sync.Mutex
-	events []connect.Event
-}
-
-func (l *eventLog) add(_ context.Context, e connect.Event) {
-	l.mu.Lock()
-	l.events = append(l.events, e)
-	l.mu.Unlock()
-}
-
-func (l *eventLog) types() []connect.EventType {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []connect.EventType
-	for _, e := range l.events {
-		out = append(out, e.Type)
-	}
-	return out
-}
-
-func newCallbackFixture(t *testing.T, edit ...func(*providers.Provider)) *cbFixture {
-	t.Helper()
-	te := newTokenEndpoint(t)
-	p := &providers.Provider{
-		Name: "acme", AuthURL: te.srv.URL + "/authorize", TokenURL: te.srv.URL + "/token",
-	}
-	for _, e := range edit {
-		e(p)
-	}
-	reg := testRegistry(t)
-	if err := reg.Register(p); err != nil {
-		t.Fatal(err)
-	}
-	apps := testApps()
-	if err := apps.Put(context.Background(), connect.ProviderApp{ID: "acme-app", ProjectID: "proj", Provider: "acme", ClientID: "acme-client", ClientSecret: sentinelSecret}); err != nil {
-		t.Fatal(err)
-	}
-	f := &cbFixture{te: te, conns: connect.NewMemoryConnectionStore(), events: &eventLog{}, reg: reg}
-	f.fixture = newFixture(t, func(c *connect.Config) {
-		c.Providers, c.Apps, c.Connections, c.OnEvent = reg, apps, f.conns, f.events.add
-	})
-	return f
-}
-
-// callbackRequest builds the provider's redirect to the callback.
-func callbackRequest(query string) *http.Request {
-	return httptest.NewRequest(http.MethodGet, "https://api.example.com/callbacks/v1/oauth?"+query, nil)
-}
-
-func (f *cbFixture) begin(t *testing.T, edit ...func(*connect.OAuthConnectRequest)) *connect.Authorization {
-	t.Helper()
-	req := request("acme")
-	for _, e := range edit {
-		e(&req)
-	}
-	a, err := f.c.AuthorizeURL(context.Background(), req)
-	if err != nil {
-		t.Fatalf("AuthorizeURL: %v", err)
-	}
-	return a
-}
-
-func (f *cbFixture) stored(t *testing.T) []*connect.ConnectionRecord {
-	t.Helper()
-	recs, err := f.conns.List(context.Background(), "proj", connect.ConnectionFilter{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return recs
-}
-
 func TestCallback(t *testing.T) {
-	f := newCallbackFixture(t)
+	f := newFixture(t)
 	a := f.begin(t, func(r *connect.OAuthConnectRequest) { r.GroupName = "Acme Corp"; r.Scopes = []string{"read"} })
 	conn, err := f.c.Callback(context.Background(), callbackRequest("code="+sentinelCode+"&state="+a.State))
 	if err != nil {
 		t.Fatalf("Callback: %v", err)
 	}
-	if f.te.requests.Load() != 1 {
-		t.Fatalf("token requests = %d, want 1", f.te.requests.Load())
+	if f.srv.count() != 1 {
+		t.Fatalf("token requests = %d, want 1", f.srv.count())
 	}
-	form := f.te.forms[0]
+	form := f.srv.requests()[0].Form
 	u, _ := url.Parse(a.URL)
 	for k, want := range map[string]string{
 		"grant_type": "authorization_code", "code": sentinelCode, "redirect_uri": u.Query().Get("redirect_uri"),
@@ -169,7 +43,7 @@ func TestCallback(t *testing.T) {
 	if form.Get("code_verifier") == "" || form.Has("client_secret") {
 		t.Errorf("token request form %v: want a code_verifier and no client_secret in the body", form)
 	}
-	if got := f.te.auth[0]; !strings.HasPrefix(got, "Basic ") {
+	if got := f.srv.requests()[0].Authorization; !strings.HasPrefix(got, "Basic ") {
 		t.Errorf("client authentication %q, want HTTP Basic", got)
 	}
 	want := &connect.Connection{
@@ -177,12 +51,12 @@ func TestCallback(t *testing.T) {
 		Group: connect.Group{Ref: "group-123", Name: "Acme Corp"}, Consumer: connect.Consumer{Ref: "user_123456", Name: "user_123456"},
 		ProviderApp: &connect.ConnectionApp{ID: "acme-app", ClientID: "acme-client"},
 		AuthScheme:  connect.AuthSchemeOAuth2AuthorizationCode, Status: connect.StatusWorking,
-		Scopes: []string{"read", "write"}, CreateTime: f.now, UpdateTime: f.now,
+		Scopes: []string{"read", "write"}, CreateTime: f.clock.Now(), UpdateTime: f.clock.Now(),
 	}
 	if diff := diffConnections(want, conn); diff != "" {
 		t.Errorf("connection (-want +got):\n%s", diff)
 	}
-	if recs := f.stored(t); len(recs) != 1 || recs[0].Connection.ID != conn.ID {
+	if recs := f.records(t, "proj"); len(recs) != 1 || recs[0].Connection.ID != conn.ID {
 		t.Fatalf("stored %d connections, want the one returned", len(recs))
 	}
 	ts, err := f.c.TokenSource(context.Background(), conn.ID)
@@ -190,43 +64,22 @@ func TestCallback(t *testing.T) {
 		t.Fatal(err)
 	}
 	tok, err := ts.Token()
-	if err != nil || tok.AccessToken != sentinelAT || tok.RefreshToken != sentinelRT {
+	if err != nil || tok.AccessToken != sentinelAccessToken || tok.RefreshToken != sentinelRefreshToken {
 		t.Errorf("Token = %v, %v; want the exchanged tokens", tok, err)
 	}
 	if got := f.events.types(); len(got) != 1 || got[0] != connect.EventConnectionCreated {
 		t.Errorf("events = %v, want [connection.created]", got)
 	}
-	assertNoSecrets(t, f, conn, err)
+	assertNoSecrets(t, "the connection", conn)
+	assertNoSecrets(t, "the log", f.logs.String())
 
 	// The state is spent: a replay fails without a token request.
 	_, err = f.c.Callback(context.Background(), callbackRequest("code="+sentinelCode+"&state="+a.State))
 	if !errors.Is(err, connect.ErrStateNotFound) {
 		t.Errorf("replayed callback: %v, want ErrStateNotFound", err)
 	}
-	if f.te.requests.Load() != 1 {
-		t.Errorf("token requests after a replay = %d, want 1", f.te.requests.Load())
-	}
-}
-
-// assertNoSecrets checks the connection's renderings and the logs for sentinels.
-func assertNoSecrets(t *testing.T, f *cbFixture, conn *connect.Connection, errs ...error) {
-	t.Helper()
-	j, _ := json.Marshal(conn)
-	outs := []string{string(j), f.logs.String()}
-	for _, verb := range []string{"%v", "%+v", "%#v"} {
-		outs = append(outs, fmt.Sprintf(verb, conn))
-	}
-	for _, err := range errs {
-		if err != nil {
-			outs = append(outs, err.Error(), fmt.Sprintf("%+v", err))
-		}
-	}
-	for _, out := range outs {
-		for _, s := range []string{sentinelAT, sentinelRT, sentinelCode, sentinelSecret} {
-			if strings.Contains(out, s) {
-				t.Errorf("a secret (%s) shows in: %.300s", s[:12], out)
-			}
-		}
+	if f.srv.count() != 1 {
+		t.Errorf("token requests after a replay = %d, want 1", f.srv.count())
 	}
 }
 
@@ -269,11 +122,7 @@ func TestCallbackMalformedTouchesNoStore(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newCallbackFixture(t)
-			store := &countingStore{Store: state.NewMemoryStore()}
-			f.fixture = newFixture(t, func(c *connect.Config) {
-				c.Providers, c.Apps, c.Connections, c.States = testRegistry(t), testApps(), f.conns, store
-			})
+			f := newFixture(t)
 			_, err := f.c.Callback(context.Background(), tt.req)
 			want := connect.ErrMalformedCallback
 			if tt.state {
@@ -282,26 +131,11 @@ func TestCallbackMalformedTouchesNoStore(t *testing.T) {
 			if !errors.Is(err, want) || !errors.Is(err, connect.ErrInvalidRequest) {
 				t.Errorf("Callback = %v, want %v matching ErrInvalidRequest", err, want)
 			}
-			if store.calls.Load() != 0 || f.te.requests.Load() != 0 {
-				t.Errorf("store calls %d, token requests %d; want none", store.calls.Load(), f.te.requests.Load())
+			if f.states.callCount() != 0 || f.srv.count() != 0 {
+				t.Errorf("store calls %d, token requests %d; want none", f.states.callCount(), f.srv.count())
 			}
 		})
 	}
-}
-
-type countingStore struct {
-	state.Store
-	calls atomic.Int64
-}
-
-func (s *countingStore) Save(ctx context.Context, k string, v []byte, ttl time.Duration) error {
-	s.calls.Add(1)
-	return s.Store.Save(ctx, k, v, ttl)
-}
-
-func (s *countingStore) Take(ctx context.Context, k string) ([]byte, error) {
-	s.calls.Add(1)
-	return s.Store.Take(ctx, k)
 }
 
 func TestCallbackStateLifetime(t *testing.T) {
@@ -316,52 +150,30 @@ func TestCallbackStateLifetime(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newCallbackFixture(t)
-			// The memory state store keeps its own clock; use one with a long TTL so that the
-			// library's own expiry check is what is tested.
-			f.fixture = newFixture(t, func(c *connect.Config) {
-				c.Providers = f.c2Registry(t)
-				c.Apps, c.Connections, c.States = f.appsWithAcme(t), f.conns, state.NewMemoryStore(state.WithClock(func() time.Time { return time.Unix(0, 0) }))
-			})
+			// The state store keeps records past their TTL, so that the library's own expiry
+			// check is what is tested.
+			f := newFixture(t, func(c *connect.Config) { c.States = staleStateStore() })
 			a := f.begin(t)
-			f.now = f.now.Add(tt.advance)
+			f.clock.Advance(tt.advance)
 			_, err := f.c.Callback(context.Background(), callbackRequest("code=c&state="+a.State))
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("Callback = %v, want %v", err, tt.wantErr)
 			}
-			if wantReq := int64(0); tt.wantErr == nil {
+			wantReq := 0
+			if tt.wantErr == nil {
 				wantReq = 1
-				if f.te.requests.Load() != wantReq {
-					t.Errorf("token requests = %d, want %d", f.te.requests.Load(), wantReq)
-				}
-			} else if f.te.requests.Load() != wantReq {
-				t.Errorf("token requests = %d, want %d", f.te.requests.Load(), wantReq)
+			}
+			if f.srv.count() != wantReq {
+				t.Errorf("token requests = %d, want %d", f.srv.count(), wantReq)
 			}
 		})
 	}
 }
 
-// c2Registry returns a registry with the fixture's provider "acme".
-func (f *cbFixture) c2Registry(t *testing.T) *providers.Registry {
-	reg := testRegistry(t)
-	if err := reg.Register(&providers.Provider{Name: "acme", AuthURL: f.te.srv.URL + "/authorize", TokenURL: f.te.srv.URL + "/token"}); err != nil {
-		t.Fatal(err)
-	}
-	return reg
-}
-
-func (f *cbFixture) appsWithAcme(t *testing.T) *connect.MemoryAppStore {
-	apps := testApps()
-	if err := apps.Put(context.Background(), connect.ProviderApp{ID: "acme-app", ProjectID: "proj", Provider: "acme", ClientID: "acme-client", ClientSecret: sentinelSecret}); err != nil {
-		t.Fatal(err)
-	}
-	return apps
-}
-
 func TestCallbackBinding(t *testing.T) {
 	csrf := func(r *connect.OAuthConnectRequest) { r.EnableCSRFProtection = true }
 	t.Run("no cookie: refused and the state is spent", func(t *testing.T) {
-		f := newCallbackFixture(t)
+		f := newFixture(t)
 		a := f.begin(t, csrf)
 		_, err := f.c.Callback(context.Background(), callbackRequest("code=c&state="+a.State))
 		if !errors.Is(err, connect.ErrStateBindingMismatch) {
@@ -372,12 +184,12 @@ func TestCallbackBinding(t *testing.T) {
 		if _, err := f.c.Callback(context.Background(), r); !errors.Is(err, connect.ErrStateNotFound) {
 			t.Errorf("retry with the cookie = %v, want ErrStateNotFound", err)
 		}
-		if f.te.requests.Load() != 0 || len(f.stored(t)) != 0 {
-			t.Errorf("a refused binding led to %d token requests and %d connections", f.te.requests.Load(), len(f.stored(t)))
+		if f.srv.count() != 0 || len(f.records(t, "proj")) != 0 {
+			t.Errorf("a refused binding led to %d token requests and %d connections", f.srv.count(), len(f.records(t, "proj")))
 		}
 	})
 	t.Run("another browser's cookie", func(t *testing.T) {
-		f := newCallbackFixture(t)
+		f := newFixture(t)
 		a := f.begin(t, csrf)
 		other := f.begin(t, csrf)
 		r := callbackRequest("code=c&state=" + a.State)
@@ -387,7 +199,7 @@ func TestCallbackBinding(t *testing.T) {
 		}
 	})
 	t.Run("the right cookie", func(t *testing.T) {
-		f := newCallbackFixture(t)
+		f := newFixture(t)
 		a := f.begin(t, csrf)
 		r := callbackRequest("code=c&state=" + a.State)
 		r.AddCookie(&http.Cookie{Name: connect.BindingCookieName(a.State), Value: a.Binding.Reveal()})
@@ -396,7 +208,7 @@ func TestCallbackBinding(t *testing.T) {
 		}
 	})
 	t.Run("a forwarder's binding", func(t *testing.T) {
-		f := newCallbackFixture(t)
+		f := newFixture(t)
 		a := f.begin(t, csrf)
 		if _, err := f.c.Callback(context.Background(), callbackRequest("code=c&state="+a.State), connect.WithBinding(a.Binding.Reveal())); err != nil {
 			t.Errorf("Callback: %v", err)
@@ -424,7 +236,7 @@ func TestCallbackIssuer(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newCallbackFixture(t, tt.edit)
+			f := newFixture(t, editProvider(t, "acme", tt.edit))
 			a := f.begin(t)
 			_, err := f.c.Callback(context.Background(), callbackRequest(tt.query+"&state="+a.State))
 			if !errors.Is(err, tt.wantErr) {
@@ -433,8 +245,8 @@ func TestCallbackIssuer(t *testing.T) {
 			if errors.Is(err, connect.ErrAccessDenied) {
 				t.Errorf("an error response with a wrong iss was surfaced")
 			}
-			if tt.wantErr != nil && f.te.requests.Load() != 0 {
-				t.Errorf("token requests = %d, want 0", f.te.requests.Load())
+			if tt.wantErr != nil && f.srv.count() != 0 {
+				t.Errorf("token requests = %d, want 0", f.srv.count())
 			}
 		})
 	}
@@ -459,7 +271,7 @@ func TestCallbackProviderError(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newCallbackFixture(t)
+			f := newFixture(t)
 			a := f.begin(t)
 			_, err := f.c.Callback(context.Background(), callbackRequest(tt.query+"&state="+a.State))
 			var pe *connect.ProviderError
@@ -472,7 +284,7 @@ func TestCallbackProviderError(t *testing.T) {
 			if errors.Is(err, connect.ErrAccessDenied) != tt.denied {
 				t.Errorf("errors.Is(err, ErrAccessDenied) = %v, want %v", !tt.denied, tt.denied)
 			}
-			if f.te.requests.Load() != 0 || len(f.stored(t)) != 0 {
+			if f.srv.count() != 0 || len(f.records(t, "proj")) != 0 {
 				t.Errorf("a provider error led to a token request or a connection")
 			}
 			if _, err := f.c.Callback(context.Background(), callbackRequest("code=c&state="+a.State)); !errors.Is(err, connect.ErrStateNotFound) {
@@ -483,47 +295,41 @@ func TestCallbackProviderError(t *testing.T) {
 }
 
 func TestCallbackTokenEndpointFailures(t *testing.T) {
-	other := newTokenEndpoint(t)
-	json200 := func(body string) func(http.ResponseWriter, *http.Request) {
-		return func(w http.ResponseWriter, _ *http.Request) {
-			w.Header().Set("Content-Type", "application/json")
-			_, _ = io.WriteString(w, body)
-		}
-	}
+	other := newTokenServer(t)
 	tests := []struct {
-		name     string
-		respond  func(http.ResponseWriter, *http.Request)
-		want     error
-		wantCode string
+		name        string
+		status      int
+		body        string
+		contentType string // "" means application/json
+		location    string // the answer's Location header
+		want        error
+		wantCode    string
 	}{
-		{"invalid_grant", func(w http.ResponseWriter, _ *http.Request) {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusBadRequest)
-			fmt.Fprintf(w, `{"error":"invalid_grant","error_description":"code %s is spent; secret %s"}`, sentinelCode, sentinelSecret)
-		}, connect.ErrExchangeFailed, "invalid_grant"},
-		{"error in a 200", json200(`{"error":"bad_verification_code"}`), connect.ErrExchangeFailed, "bad_verification_code"},
-		{"HTML 502 echoing the request", func(w http.ResponseWriter, r *http.Request) {
-			w.WriteHeader(http.StatusBadGateway)
-			fmt.Fprintf(w, "<html>bad gateway: %s %s</html>", r.PostForm.Encode(), r.Header.Get("Authorization"))
-		}, connect.ErrExchangeFailed, ""},
-		{"invalid JSON", json200(`{"access_token": "` + sentinelAT), connect.ErrExchangeFailed, ""},
-		{"no access token", json200(`{"token_type":"Bearer"}`), connect.ErrExchangeFailed, ""},
-		{"mac token", json200(`{"access_token":"` + sentinelAT + `","token_type":"mac"}`), connect.ErrExchangeFailed, ""},
-		{"2 MiB response", func(w http.ResponseWriter, _ *http.Request) {
-			w.Header().Set("Content-Type", "application/json")
-			_, _ = io.WriteString(w, `{"access_token":"`+strings.Repeat("a", 2<<20)+`"}`)
-		}, connect.ErrExchangeFailed, ""},
-		{"307 to another host", func(w http.ResponseWriter, r *http.Request) {
-			http.Redirect(w, r, other.srv.URL+"/token", http.StatusTemporaryRedirect)
-		}, connect.ErrUnexpectedRedirect, ""},
-		{"302 to another host", func(w http.ResponseWriter, r *http.Request) {
-			http.Redirect(w, r, other.srv.URL+"/token", http.StatusFound)
-		}, connect.ErrUnexpectedRedirect, ""},
+		{name: "invalid_grant", status: http.StatusBadRequest,
+			body: `{"error":"invalid_grant","error_description":"code ` + sentinelCode + ` is spent; secret ` + sentinelAppSecret + `"}`,
+			want: connect.ErrExchangeFailed, wantCode: "invalid_grant"},
+		{name: "error in a 200", status: http.StatusOK, body: `{"error":"bad_verification_code"}`,
+			want: connect.ErrExchangeFailed, wantCode: "bad_verification_code"},
+		{name: "HTML 502 echoing the request", status: http.StatusBadGateway, body: "<html>bad gateway: ECHO</html>",
+			contentType: "text/html", want: connect.ErrExchangeFailed},
+		{name: "invalid JSON", status: http.StatusOK, body: `{"access_token": "` + sentinelAccessToken, want: connect.ErrExchangeFailed},
+		{name: "no access token", status: http.StatusOK, body: `{"token_type":"Bearer"}`, want: connect.ErrExchangeFailed},
+		{name: "mac token", status: http.StatusOK, body: `{"access_token":"` + sentinelAccessToken + `","token_type":"mac"}`,
+			want: connect.ErrExchangeFailed},
+		{name: "2 MiB response", status: http.StatusOK, body: `{"access_token":"` + strings.Repeat("a", 2<<20) + `"}`,
+			want: connect.ErrExchangeFailed},
+		{name: "307 to another host", status: http.StatusTemporaryRedirect, location: other.URL, want: connect.ErrUnexpectedRedirect},
+		{name: "302 to another host", status: http.StatusFound, location: other.URL, want: connect.ErrUnexpectedRedirect},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newCallbackFixture(t)
-			f.te.setResponse(tt.respond)
+			f := newFixture(t)
+			f.srv.setHeader("Content-Type", tt.contentType)
+			f.srv.setHeader("Location", tt.location)
+			f.srv.setRespond(func(r tokenRequest) (int, string) {
+				// ECHO stands for the request's form and client authentication.
+				return tt.status, strings.ReplaceAll(tt.body, "ECHO", r.Form.Encode()+" "+r.Authorization)
+			})
 			a := f.begin(t)
 			conn, err := f.c.Callback(context.Background(), callbackRequest("code="+sentinelCode+"&state="+a.State))
 			if conn != nil || !errors.Is(err, tt.want) {
@@ -533,13 +339,14 @@ func TestCallbackTokenEndpointFailures(t *testing.T) {
 			if tt.wantCode != "" && (!errors.As(err, &pe) || pe.Code != tt.wantCode) {
 				t.Errorf("error %v does not carry provider code %s", err, tt.wantCode)
 			}
-			if len(f.stored(t)) != 0 {
+			if len(f.records(t, "proj")) != 0 {
 				t.Errorf("a failed exchange stored a connection")
 			}
-			if f.te.requests.Load() != 1 || other.requests.Load() != 0 {
-				t.Errorf("token requests %d here and %d at the other host; want 1 and 0", f.te.requests.Load(), other.requests.Load())
+			if f.srv.count() != 1 || other.count() != 0 {
+				t.Errorf("token requests %d here and %d at the other host; want 1 and 0", f.srv.count(), other.count())
 			}
-			assertNoSecrets(t, f, &connect.Connection{}, err, errors.Unwrap(err))
+			assertNoSecrets(t, "the error", err)
+			assertNoSecrets(t, "the log", f.logs.String())
 			if got := f.events.types(); len(got) != 1 || got[0] != connect.EventConnectionError {
 				t.Errorf("events = %v, want [connection.error]", got)
 			}
@@ -548,7 +355,7 @@ func TestCallbackTokenEndpointFailures(t *testing.T) {
 }
 
 func TestCallbackConcurrentSameState(t *testing.T) {
-	f := newCallbackFixture(t)
+	f := newFixture(t)
 	a := f.begin(t)
 	var wg sync.WaitGroup
 	var ok, notFound atomic.Int64
@@ -566,19 +373,19 @@ func TestCallbackConcurrentSameState(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if ok.Load() != 1 || notFound.Load() != 63 || f.te.requests.Load() != 1 || len(f.stored(t)) != 1 {
+	if ok.Load() != 1 || notFound.Load() != 63 || f.srv.count() != 1 || len(f.records(t, "proj")) != 1 {
 		t.Errorf("successes %d, not found %d, token requests %d, connections %d; want 1, 63, 1, 1",
-			ok.Load(), notFound.Load(), f.te.requests.Load(), len(f.stored(t)))
+			ok.Load(), notFound.Load(), f.srv.count(), len(f.records(t, "proj")))
 	}
 }
 
 func TestCallbackReauthorizationUpdates(t *testing.T) {
-	f := newCallbackFixture(t)
+	f := newFixture(t)
 	first, err := f.c.Callback(context.Background(), callbackRequest("code=c&state="+f.begin(t).State))
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.now = f.now.Add(time.Hour)
+	f.clock.Advance(time.Hour)
 	second, err := f.c.Callback(context.Background(), callbackRequest("code=c&state="+f.begin(t).State))
 	if err != nil {
 		t.Fatal(err)
@@ -586,7 +393,7 @@ func TestCallbackReauthorizationUpdates(t *testing.T) {
 	if second.ID != first.ID || !second.CreateTime.Equal(first.CreateTime) || !second.UpdateTime.After(first.UpdateTime) {
 		t.Errorf("re-authorization gave %+v after %+v; want the same connection, updated", second, first)
 	}
-	if n := len(f.stored(t)); n != 1 {
+	if n := len(f.records(t, "proj")); n != 1 {
 		t.Errorf("%d connections stored, want 1", n)
 	}
 	if got := f.events.types(); len(got) != 2 || got[1] != connect.EventConnectionUpdated {
@@ -616,10 +423,9 @@ func TestCallbackTokenMetadata(t *testing.T) {
 		{"user info", "https://x@acme.my.salesforce.com", false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newCallbackFixture(t, withInstance)
-			f.te.setResponse(func(w http.ResponseWriter, _ *http.Request) {
-				w.Header().Set("Content-Type", "application/json")
-				fmt.Fprintf(w, `{"access_token":"at","token_type":"Bearer","instance_url":%q}`, tt.instance)
+			f := newFixture(t, editProvider(t, "acme", withInstance))
+			f.srv.setRespond(func(tokenRequest) (int, string) {
+				return http.StatusOK, fmt.Sprintf(`{"access_token":"at","token_type":"Bearer","instance_url":%q}`, tt.instance)
 			})
 			conn, err := f.c.Callback(context.Background(), callbackRequest("code=c&state="+f.begin(t).State))
 			if tt.ok {
@@ -631,8 +437,8 @@ func TestCallbackTokenMetadata(t *testing.T) {
 				}
 				return
 			}
-			if !errors.Is(err, connect.ErrExchangeFailed) || len(f.stored(t)) != 0 {
-				t.Errorf("Callback = %v with %d stored; want ErrExchangeFailed and nothing stored", err, len(f.stored(t)))
+			if !errors.Is(err, connect.ErrExchangeFailed) || len(f.records(t, "proj")) != 0 {
+				t.Errorf("Callback = %v with %d stored; want ErrExchangeFailed and nothing stored", err, len(f.records(t, "proj")))
 			}
 		})
 	}
@@ -641,26 +447,23 @@ func TestCallbackTokenMetadata(t *testing.T) {
 // The code is exchanged at the token endpoint saved with the flow, even if the provider's
 // definition changes before the callback.
 func TestCallbackUsesTheStoredTokenEndpoint(t *testing.T) {
-	f := newCallbackFixture(t)
+	f := newFixture(t)
 	a := f.begin(t)
-	other := newTokenEndpoint(t)
-	if err := f.registry().Register(&providers.Provider{Name: "acme", AuthURL: other.srv.URL + "/authorize", TokenURL: other.srv.URL + "/token"}); err != nil {
+	other := newTokenServer(t)
+	if err := f.cfg.Providers.Register(&providers.Provider{Name: "acme", AuthURL: other.srv.URL + "/authorize", TokenURL: other.URL}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.c.Callback(context.Background(), callbackRequest("code=c&subdomain=evil&state="+a.State)); err != nil {
 		t.Fatal(err)
 	}
-	if f.te.requests.Load() != 1 || other.requests.Load() != 0 {
-		t.Errorf("token requests: stored endpoint %d, new endpoint %d; want 1 and 0", f.te.requests.Load(), other.requests.Load())
+	if f.srv.count() != 1 || other.count() != 0 {
+		t.Errorf("token requests: stored endpoint %d, new endpoint %d; want 1 and 0", f.srv.count(), other.count())
 	}
 }
 
 func TestCallbackSaveFailure(t *testing.T) {
-	f := newCallbackFixture(t)
-	f.fixture = newFixture(t, func(c *connect.Config) {
-		c.Providers, c.Apps = f.c2Registry(t), f.appsWithAcme(t)
-		c.Connections = failingConnections{connect.NewMemoryConnectionStore()}
-	})
+	f := newFixture(t)
+	f.conns.failPuts(0)
 	a := f.begin(t)
 	conn, err := f.c.Callback(context.Background(), callbackRequest("code=c&state="+a.State))
 	if conn != nil || !errors.Is(err, connect.ErrStoreUnavailable) {
@@ -668,34 +471,15 @@ func TestCallbackSaveFailure(t *testing.T) {
 	}
 }
 
-type failingConnections struct{ *connect.MemoryConnectionStore }
-
-func (failingConnections) Put(context.Context, *connect.ConnectionRecord) error {
-	return errors.New("disk full")
-}
-
-func (failingConnections) List(context.Context, string, connect.ConnectionFilter) ([]*connect.ConnectionRecord, error) {
-	return nil, nil
-}
-
 func TestCallbackWithKeyringStoresCiphertext(t *testing.T) {
-	keys, err := keyring.New("k1", map[string][]byte{"k1": bytes.Repeat([]byte{7}, 32)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := newCallbackFixture(t)
-	var logs bytes.Buffer
-	f.fixture = newFixture(t, func(c *connect.Config) {
-		c.Providers, c.Apps, c.Connections, c.Keyring = f.c2Registry(t), f.appsWithAcme(t), f.conns, keys
-		c.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	})
+	f := newFixture(t, func(c *connect.Config) { c.Keyring = newKeyring(t, "k1", "k1") })
 	conn, err := f.c.Callback(context.Background(), callbackRequest("code=c&state="+f.begin(t).State))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, rec := range f.stored(t) {
+	for _, rec := range f.records(t, "proj") {
 		dump := fmt.Sprintf("%+v %s", rec, rec.Credentials)
-		if strings.Contains(dump, sentinelAT) || strings.Contains(dump, sentinelRT) {
+		if strings.Contains(dump, sentinelAccessToken) || strings.Contains(dump, sentinelRefreshToken) {
 			t.Errorf("the stored record shows a token")
 		}
 	}
@@ -703,48 +487,26 @@ func TestCallbackWithKeyringStoresCiphertext(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tok, err := ts.Token(); err != nil || tok.AccessToken != sentinelAT {
+	if tok, err := ts.Token(); err != nil || tok.AccessToken != sentinelAccessToken {
 		t.Errorf("Token = %v, %v", tok, err)
 	}
-	if strings.Contains(logs.String(), sentinelAT) {
-		t.Errorf("the logs show a token")
-	}
+	assertNoSecrets(t, "the log", f.logs.String())
 }
-
-// registry returns the fixture Connector's provider registry.
-func (f *cbFixture) registry() *providers.Registry { return f.reg }
-
-type failingTake struct{ state.Store }
-
-func (failingTake) Take(context.Context, string) ([]byte, error) {
-	return nil, errors.New("connection reset")
-}
-
-type staleStore struct{ state.Store }
-
-// Take returns a record the store should have dropped on expiry, as a lagging replica might.
-func (s staleStore) Take(ctx context.Context, k string) ([]byte, error) { return s.Store.Take(ctx, k) }
 
 func TestCallbackStoreFailuresFailClosed(t *testing.T) {
-	f := newCallbackFixture(t)
-	mem := state.NewMemoryStore(state.WithClock(func() time.Time { return time.Unix(0, 0) }))
-	store := &failingTake{Store: mem}
-	f.fixture = newFixture(t, func(c *connect.Config) {
-		c.Providers, c.Apps, c.Connections, c.States = f.c2Registry(t), f.appsWithAcme(t), f.conns, store
-	})
+	f := newFixture(t)
 	a := f.begin(t)
+	f.states.fail(errors.New("connection reset"))
 	if _, err := f.c.Callback(context.Background(), callbackRequest("code=c&state="+a.State)); !errors.Is(err, connect.ErrStoreUnavailable) {
 		t.Errorf("Callback with a failing store = %v, want ErrStoreUnavailable", err)
 	}
-	if f.te.requests.Load() != 0 || len(f.stored(t)) != 0 {
+	if f.srv.count() != 0 || len(f.records(t, "proj")) != 0 {
 		t.Errorf("a failing state store led to a token request or a connection")
 	}
 	// A record past its TTL that the store still returns is refused on connect's clock.
-	f.fixture = newFixture(t, func(c *connect.Config) {
-		c.Providers, c.Apps, c.Connections, c.States = f.c2Registry(t), f.appsWithAcme(t), f.conns, staleStore{mem}
-	})
+	f = newFixture(t, func(c *connect.Config) { c.States = staleStateStore() })
 	a = f.begin(t)
-	f.now = f.now.Add(time.Hour)
+	f.clock.Advance(time.Hour)
 	if _, err := f.c.Callback(context.Background(), callbackRequest("code=c&state="+a.State)); !errors.Is(err, connect.ErrStateExpired) {
 		t.Errorf("Callback with a stale record = %v, want ErrStateExpired", err)
 	}
@@ -752,12 +514,9 @@ func TestCallbackStoreFailuresFailClosed(t *testing.T) {
 
 // Two first-time flows of one consumer that complete at once make one connection, not two.
 func TestCallbackConcurrentFirstConnections(t *testing.T) {
-	f := newCallbackFixture(t)
 	// Every callback looks for an existing connection before any of them saves one.
-	slow := slowList{f.conns}
-	f.fixture = newFixture(t, func(c *connect.Config) {
-		c.Providers, c.Apps, c.Connections = f.c2Registry(t), f.appsWithAcme(t), slow
-	})
+	f := newFixture(t)
+	f.conns.setListDelay(50 * time.Millisecond)
 	var states []string
 	for range 20 {
 		states = append(states, f.begin(t).State)
@@ -771,63 +530,55 @@ func TestCallbackConcurrentFirstConnections(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if n := len(f.stored(t)); n != 1 {
+	if n := len(f.records(t, "proj")); n != 1 {
 		t.Errorf("%d connections for one consumer, want 1", n)
 	}
 }
 
-// slowList is a connection store whose List takes a while, so that concurrent callers all
-// list before any of them puts.
-type slowList struct{ *connect.MemoryConnectionStore }
-
-func (s slowList) List(ctx context.Context, projectID string, f connect.ConnectionFilter) ([]*connect.ConnectionRecord, error) {
-	recs, err := s.MemoryConnectionStore.List(ctx, projectID, f)
-	time.Sleep(50 * time.Millisecond) // the answer is read, then late
-	return recs, err
-}
-
 func TestCallbackSendsTheProvidersTokenParams(t *testing.T) {
-	f := newCallbackFixture(t, func(p *providers.Provider) { p.TokenParams = map[string]string{"expiring": "1"} })
+	f := newFixture(t, editProvider(t, "acme", func(p *providers.Provider) { p.TokenParams = map[string]string{"expiring": "1"} }))
 	if _, err := f.c.Callback(context.Background(), callbackRequest("code=c&state="+f.begin(t).State)); err != nil {
 		t.Fatal(err)
 	}
-	if got := f.te.forms[0].Get("expiring"); got != "1" || f.te.forms[0].Get("grant_type") != "authorization_code" {
-		t.Errorf("token request %v: want expiring=1 beside the standard parameters", f.te.forms[0])
+	if got := f.srv.requests()[0].Form.Get("expiring"); got != "1" || f.srv.requests()[0].Form.Get("grant_type") != "authorization_code" {
+		t.Errorf("token request %v: want expiring=1 beside the standard parameters", f.srv.requests()[0].Form)
 	}
 }
 
 // TestCallbackFixesRefreshURL: a provider's refresh URL is fixed when the flow starts, kept
 // with the connection, and its refreshes go there.
 func TestCallbackFixesRefreshURL(t *testing.T) {
-	var refreshes atomic.Int64
-	f := newCallbackFixture(t, func(p *providers.Provider) { p.RefreshURL = strings.TrimSuffix(p.TokenURL, "/token") + "/refresh" })
-	f.te.setResponse(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		switch r.URL.Path {
+	f := newFixture(t, editProvider(t, "acme", func(p *providers.Provider) { p.RefreshURL = strings.TrimSuffix(p.TokenURL, "/token") + "/refresh" }))
+	f.srv.setRespond(func(r tokenRequest) (int, string) {
+		switch r.Path {
 		case "/refresh":
-			refreshes.Add(1)
-			fmt.Fprint(w, `{"access_token":"refreshed","token_type":"Bearer","expires_in":3600}`)
+			return http.StatusOK, `{"access_token":"refreshed","token_type":"Bearer","expires_in":3600}`
 		case "/token":
-			fmt.Fprintf(w, `{"access_token":%q,"refresh_token":%q,"token_type":"Bearer","expires_in":3600}`, sentinelAT, sentinelRT)
-		default:
-			http.NotFound(w, r)
+			return http.StatusOK, tokenJSON(sentinelAccessToken, sentinelRefreshToken, 3600)
 		}
+		return http.StatusNotFound, `{"error":"not_found"}`
 	})
 	a := f.begin(t)
 	conn, err := f.c.Callback(context.Background(), callbackRequest("code="+sentinelCode+"&state="+a.State))
 	if err != nil {
 		t.Fatalf("Callback: %v", err)
 	}
-	f.now = f.now.Add(2 * time.Hour)
+	f.clock.Advance(2 * time.Hour)
 	ts, err := f.c.TokenSource(context.Background(), conn.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	tok, err := ts.Token()
-	if err != nil || tok.AccessToken != "refreshed" || refreshes.Load() != 1 {
-		t.Errorf("Token = %v, %v after %d requests to the refresh URL; want the refreshed token after 1", tok, err, refreshes.Load())
+	refreshes := 0
+	for _, r := range f.srv.requests() {
+		if r.Path == "/refresh" {
+			refreshes++
+		}
 	}
-	if tok != nil && tok.RefreshToken != sentinelRT {
+	if err != nil || tok.AccessToken != "refreshed" || refreshes != 1 {
+		t.Errorf("Token = %v, %v after %d requests to the refresh URL; want the refreshed token after 1", tok, err, refreshes)
+	}
+	if tok != nil && tok.RefreshToken != sentinelRefreshToken {
 		t.Errorf("refresh token %q, want the original kept", tok.RefreshToken)
 	}
 }
@@ -869,16 +620,15 @@ func echoSecret(field, secret string) string {
 }
 
 // requestSecrets are the secrets a token request carries, in a fixed order.
-func requestSecrets(r *http.Request) []string {
+func requestSecrets(r tokenRequest) []string {
 	var out []string
 	for _, k := range []string{"code", "code_verifier", "refresh_token", "password", "client_secret"} {
-		if v := r.PostForm.Get(k); v != "" {
+		if v := r.Form.Get(k); v != "" {
 			out = append(out, v)
 		}
 	}
-	if _, p, ok := r.BasicAuth(); ok {
-		p, _ = url.QueryUnescape(p)
-		out = append(out, p)
+	if r.Basic {
+		out = append(out, r.ClientSecret)
 	}
 	return out
 }
@@ -894,22 +644,8 @@ func assertSafeError(t *testing.T, err error, want connect.ProviderError, secret
 	if *pe != want {
 		t.Errorf("ProviderError = %+v, want %+v", *pe, want)
 	}
-	var outs []string
-	for _, v := range []any{err, pe} {
-		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
-			outs = append(outs, fmt.Sprintf(verb, v))
-		}
-		j, _ := json.Marshal(v)
-		outs = append(outs, string(j))
-	}
-	outs = append(outs, err.Error())
-	for _, out := range outs {
-		for _, s := range secrets {
-			if strings.Contains(out, s) {
-				t.Errorf("a secret (%.8s…) shows in %.300q", s, out)
-			}
-		}
-	}
+	assertNoSecrets(t, "the error", err, secrets...)
+	assertNoSecrets(t, "the ProviderError", pe, secrets...)
 }
 
 // TestTokenEndpointErrorsKeepNoSecrets: whatever a token endpoint's error echoes of the request,
@@ -919,20 +655,20 @@ func TestTokenEndpointErrorsKeepNoSecrets(t *testing.T) {
 	grants := []struct {
 		name string
 		// run sets the token endpoint up with hostile and makes one request that it answers.
-		run func(t *testing.T, f *cbFixture, hostile func(http.ResponseWriter, *http.Request)) error
+		run func(t *testing.T, f *fixture, hostile func(tokenRequest) (int, string)) error
 	}{
-		{"code exchange", func(t *testing.T, f *cbFixture, hostile func(http.ResponseWriter, *http.Request)) error {
-			f.te.setResponse(hostile)
+		{"code exchange", func(t *testing.T, f *fixture, hostile func(tokenRequest) (int, string)) error {
+			f.srv.setRespond(hostile)
 			_, err := f.c.Callback(context.Background(), callbackRequest("code="+sentinelCode+"&state="+f.begin(t).State))
 			return err
 		}},
-		{"refresh", func(t *testing.T, f *cbFixture, hostile func(http.ResponseWriter, *http.Request)) error {
+		{"refresh", func(t *testing.T, f *fixture, hostile func(tokenRequest) (int, string)) error {
 			conn, err := f.c.Callback(context.Background(), callbackRequest("code="+sentinelCode+"&state="+f.begin(t).State))
 			if err != nil {
 				t.Fatal(err)
 			}
-			f.te.setResponse(hostile)
-			f.now = f.now.Add(2 * time.Hour)
+			f.srv.setRespond(hostile)
+			f.clock.Advance(2 * time.Hour)
 			ts, err := f.c.TokenSource(context.Background(), conn.ID)
 			if err != nil {
 				t.Fatal(err)
@@ -940,18 +676,18 @@ func TestTokenEndpointErrorsKeepNoSecrets(t *testing.T) {
 			_, err = ts.Token()
 			return err
 		}},
-		{"client credentials", func(t *testing.T, f *cbFixture, hostile func(http.ResponseWriter, *http.Request)) error {
-			f.te.setResponse(hostile)
+		{"client credentials", func(t *testing.T, f *fixture, hostile func(tokenRequest) (int, string)) error {
+			f.srv.setRespond(hostile)
 			r := connect.ConnectionRequest{ProjectID: "proj", Provider: "acme", GroupRef: "g", ConsumerRef: "u",
-				OAuth2ClientCredentials: &connect.OAuth2ClientCredentials{ClientID: "machine", ClientSecret: sentinelSecret}}
+				OAuth2ClientCredentials: &connect.OAuth2ClientCredentials{ClientID: "machine", ClientSecret: sentinelClientSecret}}
 			_, err := f.c.Connect(context.Background(), r)
 			return err
 		}},
-		{"password", func(t *testing.T, f *cbFixture, hostile func(http.ResponseWriter, *http.Request)) error {
-			f.te.setResponse(hostile)
+		{"password", func(t *testing.T, f *fixture, hostile func(tokenRequest) (int, string)) error {
+			f.srv.setRespond(hostile)
 			r := connect.ConnectionRequest{ProjectID: "proj", Provider: "acme", GroupRef: "g", ConsumerRef: "u",
-				OAuth2PasswordCredentials: &connect.OAuth2PasswordCredentials{Username: "jane", Password: "SENTINEL_PW_0a1b2c3d",
-					ClientID: "pwd-client", ClientSecret: sentinelSecret}}
+				OAuth2PasswordCredentials: &connect.OAuth2PasswordCredentials{Username: "jane", Password: sentinelUserPassword,
+					ClientID: "pwd-client", ClientSecret: sentinelClientSecret}}
 			_, err := f.c.Connect(context.Background(), r)
 			return err
 		}},
@@ -964,10 +700,10 @@ func TestTokenEndpointErrorsKeepNoSecrets(t *testing.T) {
 			// Each secret of the request in turn (a request carries up to three).
 			for i := range 3 {
 				t.Run(fmt.Sprintf("%s/%s/%d", g.name, tt.name, i), func(t *testing.T) {
-					f := newCallbackFixture(t, allGrants)
+					f := newFixture(t, editProvider(t, "acme", allGrants))
 					var mu sync.Mutex
 					var secrets []string
-					hostile := func(w http.ResponseWriter, r *http.Request) {
+					hostile := func(r tokenRequest) (int, string) {
 						got := requestSecrets(r)
 						mu.Lock()
 						secrets = got
@@ -976,9 +712,7 @@ func TestTokenEndpointErrorsKeepNoSecrets(t *testing.T) {
 						body, _ := json.Marshal(map[string]string{
 							"error": echoSecret(tt.code, secret), "error_description": echoSecret(tt.desc, secret), "error_uri": echoSecret(tt.uri, secret),
 						})
-						w.Header().Set("Content-Type", "application/json")
-						w.WriteHeader(http.StatusBadRequest)
-						_, _ = w.Write(body)
+						return http.StatusBadRequest, string(body)
 					}
 					err := g.run(t, f, hostile)
 					if !errors.Is(err, connect.ErrExchangeFailed) {
@@ -989,7 +723,7 @@ func TestTokenEndpointErrorsKeepNoSecrets(t *testing.T) {
 					if len(secrets) == 0 {
 						t.Fatal("the token endpoint saw no secret")
 					}
-					assertSafeError(t, err, tt.want, append(secrets, sentinelSecret, sentinelCode, sentinelRT, sentinelAT))
+					assertSafeError(t, err, tt.want, append(secrets, sentinelAppSecret, sentinelCode, sentinelRefreshToken, sentinelAccessToken))
 					if strings.Contains(f.logs.String(), secrets[i%len(secrets)]) {
 						t.Errorf("the logs show a secret")
 					}
@@ -1006,13 +740,13 @@ func TestCallbackErrorsKeepNoSecrets(t *testing.T) {
 	for _, tt := range hostileErrorFields {
 		for _, which := range []string{"state", "binding", "verifier", "client secret"} {
 			t.Run(tt.name+"/"+which, func(t *testing.T) {
-				f := newCallbackFixture(t)
+				f := newFixture(t)
 				a := f.begin(t, func(r *connect.OAuthConnectRequest) { r.EnableCSRFProtection = true })
 				verifier, _, _, _, err := connect.SessionFields(f.states.saved[state.Key(a.State)])
 				if err != nil {
 					t.Fatal(err)
 				}
-				secret := map[string]string{"state": a.State, "binding": a.Binding.Reveal(), "verifier": verifier, "client secret": sentinelSecret}[which]
+				secret := map[string]string{"state": a.State, "binding": a.Binding.Reveal(), "verifier": verifier, "client secret": sentinelAppSecret}[which]
 				q := url.Values{"state": {a.State}, "error": {echoSecret(tt.code, secret)}}
 				if tt.desc != "" {
 					q.Set("error_description", echoSecret(tt.desc, secret))
@@ -1029,8 +763,8 @@ func TestCallbackErrorsKeepNoSecrets(t *testing.T) {
 					}
 					return
 				}
-				assertSafeError(t, err, tt.want, []string{a.State, a.Binding.Reveal(), verifier, sentinelSecret})
-				if f.te.requests.Load() != 0 || len(f.stored(t)) != 0 {
+				assertSafeError(t, err, tt.want, []string{a.State, a.Binding.Reveal(), verifier, sentinelAppSecret})
+				if f.srv.count() != 0 || len(f.records(t, "proj")) != 0 {
 					t.Errorf("a provider error led to a token request or a connection")
 				}
 			})
@@ -1076,33 +810,34 @@ func TestCallbackExpiresIn(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newCallbackFixture(t)
+			f := newFixture(t)
 			var exchanged atomic.Bool
-			f.te.setResponse(func(w http.ResponseWriter, r *http.Request) {
-				if r.PostForm.Get("grant_type") == "refresh_token" || exchanged.Swap(true) {
-					w.Header().Set("Content-Type", "application/json")
-					_, _ = io.WriteString(w, `{"access_token":"refreshed","token_type":"Bearer","expires_in":3600}`)
-					return
+			if tt.contentType == "form" {
+				f.srv.setHeader("Content-Type", "application/x-www-form-urlencoded")
+			}
+			f.srv.setRespond(func(r tokenRequest) (int, string) {
+				refresh := r.Form.Get("grant_type") == "refresh_token" || exchanged.Swap(true)
+				switch {
+				case refresh && tt.contentType == "form":
+					return http.StatusOK, "access_token=refreshed&token_type=bearer&expires_in=3600"
+				case refresh:
+					return http.StatusOK, `{"access_token":"refreshed","token_type":"Bearer","expires_in":3600}`
+				case tt.contentType == "form":
+					return http.StatusOK, "access_token=at&token_type=bearer&refresh_token=rt&expires_in=" + tt.expiresIn
 				}
-				if tt.contentType == "form" {
-					w.Header().Set("Content-Type", "application/x-www-form-urlencoded")
-					_, _ = io.WriteString(w, "access_token=at&token_type=bearer&refresh_token=rt&expires_in="+tt.expiresIn)
-					return
-				}
-				w.Header().Set("Content-Type", "application/json")
 				body := `{"access_token":"at","token_type":"Bearer","refresh_token":"rt"`
 				if tt.expiresIn != "" {
 					body += `,"expires_in":` + tt.expiresIn
 				}
-				_, _ = io.WriteString(w, body+`}`)
+				return http.StatusOK, body + `}`
 			})
 			conn, err := f.c.Callback(context.Background(), callbackRequest("code=c&state="+f.begin(t).State))
 			if tt.wantErr {
-				if conn != nil || !errors.Is(err, connect.ErrExchangeFailed) || len(f.stored(t)) != 0 {
-					t.Fatalf("Callback = %v, %v with %d stored; want ErrExchangeFailed and nothing stored", conn, err, len(f.stored(t)))
+				if conn != nil || !errors.Is(err, connect.ErrExchangeFailed) || len(f.records(t, "proj")) != 0 {
+					t.Fatalf("Callback = %v, %v with %d stored; want ErrExchangeFailed and nothing stored", conn, err, len(f.records(t, "proj")))
 				}
-				if f.te.requests.Load() != 1 {
-					t.Errorf("token requests = %d, want 1", f.te.requests.Load())
+				if f.srv.count() != 1 {
+					t.Errorf("token requests = %d, want 1", f.srv.count())
 				}
 				return
 			}
@@ -1118,14 +853,14 @@ func TestCallbackExpiresIn(t *testing.T) {
 				t.Fatalf("Token: %v", err)
 			}
 			if tt.wantValid == -1 {
-				if tok.AccessToken != "refreshed" || f.te.requests.Load() != 2 {
-					t.Errorf("Token = %q after %d token requests; want an expired token refreshed at once", tok.AccessToken, f.te.requests.Load())
+				if tok.AccessToken != "refreshed" || f.srv.count() != 2 {
+					t.Errorf("Token = %q after %d token requests; want an expired token refreshed at once", tok.AccessToken, f.srv.count())
 				}
 				return
 			}
 			var want time.Time
 			if tt.wantValid != 0 {
-				want = f.now.Add(tt.wantValid)
+				want = f.clock.Now().Add(tt.wantValid)
 			}
 			if tok.AccessToken != "at" || !tok.Expiry.Equal(want) {
 				t.Errorf("Token %q expires %v, want %q expiring %v", tok.AccessToken, tok.Expiry, "at", want)

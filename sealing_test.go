@@ -6,15 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"reflect"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,77 +19,10 @@ import (
 	"github.com/connectkit/connect/keyring"
 )
 
-// ccGrantRespond answers the client credentials, password and refresh token grants with
-// the sentinel tokens (a refresh token other than ccRefreshToken is refused).
-func ccGrantRespond(r ccTokenRequest) (int, string) {
-	switch r.Form.Get("grant_type") {
-	case "client_credentials", "password":
-		return http.StatusOK, ccTokenJSON(ccAccessToken, ccRefreshToken, 3600)
-	case "refresh_token":
-		if rt := r.Form.Get("refresh_token"); rt != ccRefreshToken {
-			return http.StatusBadRequest, `{"error":"invalid_grant","error_description":"` + rt + ` is revoked"}`
-		}
-		return http.StatusOK, ccTokenJSON(ccAccessToken2, ccRefreshToken2, 3600)
-	}
-	return http.StatusBadRequest, `{"error":"unsupported_grant_type"}`
-}
-
-// ccConnectAll makes one connection of each credential kind in the project and returns their ids.
-func ccConnectAll(t testing.TB, f *ccFixture, projectID string) []string {
-	t.Helper()
-	var reqs []connect.ConnectionRequest
-	r := ccReq("keyed")
-	r.APIKey = ccAPIKey
-	reqs = append(reqs, r)
-	r = ccReq("basic")
-	r.BasicAuth = &connect.BasicAuth{Username: "alice", Password: ccBasicPassword}
-	reqs = append(reqs, r)
-	r = ccReq("custom")
-	r.CustomAuth = map[string]connect.Secret{"apiToken": ccCustomToken, "subdomain": "acme"}
-	reqs = append(reqs, r)
-	reqs = append(reqs, ccImport(ccAccessToken, ccRefreshToken, f.clock.Now().Add(time.Hour)))
-	if f.srv != nil {
-		r = ccReq("machine")
-		r.OAuth2ClientCredentials = &connect.OAuth2ClientCredentials{ClientID: "machine-client", ClientSecret: ccClientSecret}
-		reqs = append(reqs, r)
-		r = ccReq("pwd")
-		r.OAuth2PasswordCredentials = &connect.OAuth2PasswordCredentials{
-			Username: ccUsername, Password: ccUserPassword, ClientID: "pwd-client", ClientSecret: ccClientSecret,
-		}
-		reqs = append(reqs, r)
-	}
-	var ids []string
-	for _, r := range reqs {
-		r.ProjectID = projectID
-		ids = append(ids, f.connect(t, r).ID)
-	}
-	return ids
-}
-
-// ccCanRead checks that c opens the credentials of the connection.
-func ccCanRead(ctx context.Context, c *connect.Connector, projectID, id string) error {
-	conn, err := c.Connection(ctx, projectID, id)
-	if err != nil {
-		return err
-	}
-	if conn.AuthScheme == connect.AuthSchemeOAuth2AuthorizationCode || conn.AuthScheme == connect.AuthSchemeOAuth2ClientCredentials ||
-		conn.AuthScheme == connect.AuthSchemeOAuth2Password {
-		ts, err := c.TokenSource(ctx, id)
-		if err != nil {
-			return err
-		}
-		_, err = ts.Token()
-		return err
-	}
-	_, err = c.Credentials(ctx, projectID, id)
-	return err
-}
-
 func TestSealedCredentialsAtRest(t *testing.T) {
 	ctx := context.Background()
-	srv := newCCTokenServer(t, ccGrantRespond)
-	f := newCCFixture(t, srv, func(c *connect.Config) { c.Keyring = ccKeyring(t, "k1", "k1") })
-	ids := ccConnectAll(t, f, "proj")
+	f := newFixture(t, func(c *connect.Config) { c.Keyring = newKeyring(t, "k1", "k1") })
+	ids := f.connectAll(t, "proj")
 
 	recs := f.records(t, "proj")
 	if len(recs) != len(ids) {
@@ -107,37 +37,37 @@ func TestSealedCredentialsAtRest(t *testing.T) {
 		if id, err := keyring.KeyID(rec.Credentials[1:]); err != nil || id != "k1" {
 			t.Errorf("%s: sealed under key %q, %v; want k1", name, id, err)
 		}
-		for _, s := range append(slices.Clone(ccSentinels), ccUsername, "alice", "acme", "machine-client") {
+		for _, s := range append(slices.Clone(sentinels), sentinelUsername, "alice", "acme", "machine-client") {
 			if bytes.Contains(rec.Credentials, []byte(s)) {
 				t.Errorf("%s: the stored credentials contain %q in the clear", name, s)
 			}
 		}
 		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
-			ccNoSentinel(t, name+": "+verb+" of the record", fmt.Sprintf(verb, rec))
+			assertNoSecrets(t, name+": "+verb+" of the record", fmt.Sprintf(verb, rec))
 		}
 		j, err := json.Marshal(rec)
 		if err != nil {
 			t.Fatal(err)
 		}
-		ccNoSentinel(t, name+": JSON of the record", string(j))
+		assertNoSecrets(t, name+": JSON of the record", string(j))
 	}
 	// Sealed, they still open.
 	for _, id := range ids {
-		if err := ccCanRead(ctx, f.c, "proj", id); err != nil {
+		if err := canRead(ctx, f.c, "proj", id); err != nil {
 			t.Errorf("connection %s does not open: %v", id, err)
 		}
 	}
-	if cr, err := f.c.Credentials(ctx, "proj", ids[0]); err != nil || cr.APIKey.Reveal() != ccAPIKey {
+	if cr, err := f.c.Credentials(ctx, "proj", ids[0]); err != nil || cr.APIKey.Reveal() != sentinelAPIKey {
 		t.Errorf("Credentials of the API key connection: %v", err)
 	}
 
 	// The same secret sealed twice gives two ciphertexts (a fresh nonce each time).
-	r := ccReq("keyed")
+	r := connectionRequest("keyed")
 	r.ConsumerRef = "user-2"
-	r.APIKey = ccAPIKey
+	r.APIKey = sentinelAPIKey
 	other := f.connect(t, r)
-	a, _ := f.store.Get(ctx, "proj", ids[0])
-	b, _ := f.store.Get(ctx, "proj", other.ID)
+	a, _ := f.conns.Get(ctx, "proj", ids[0])
+	b, _ := f.conns.Get(ctx, "proj", other.ID)
 	if bytes.Equal(a.Credentials[1:30], b.Credentials[1:30]) || bytes.Equal(a.Credentials[len(a.Credentials)-16:], b.Credentials[len(b.Credentials)-16:]) {
 		t.Errorf("two sealings of one API key share their nonce or tag")
 	}
@@ -145,9 +75,9 @@ func TestSealedCredentialsAtRest(t *testing.T) {
 
 func TestSealedCredentialsBoundToConnection(t *testing.T) {
 	ctx := context.Background()
-	f := newCCFixture(t, nil, func(c *connect.Config) { c.Keyring = ccKeyring(t, "k1", "k1") })
-	r := ccReq("keyed")
-	r.APIKey = ccAPIKey
+	f := newFixture(t, func(c *connect.Config) { c.Keyring = newKeyring(t, "k1", "k1") })
+	r := connectionRequest("keyed")
+	r.APIKey = sentinelAPIKey
 	a := f.connect(t, r)
 	r.ConsumerRef = "user-2"
 	r.APIKey = "the-key-of-b"
@@ -155,16 +85,16 @@ func TestSealedCredentialsBoundToConnection(t *testing.T) {
 
 	put := func(t *testing.T, id string, creds []byte) {
 		t.Helper()
-		rec, err := f.store.Get(ctx, "proj", id)
+		rec, err := f.conns.Get(ctx, "proj", id)
 		if err != nil {
 			t.Fatal(err)
 		}
 		rec.Credentials = creds
-		if err := f.store.Put(ctx, rec); err != nil {
+		if err := f.conns.Put(ctx, rec); err != nil {
 			t.Fatalf("Put: %v", err)
 		}
 	}
-	recA, err := f.store.Get(ctx, "proj", a.ID)
+	recA, err := f.conns.Get(ctx, "proj", a.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,9 +104,9 @@ func TestSealedCredentialsBoundToConnection(t *testing.T) {
 		put(t, b.ID, sealedA)
 		cr, err := f.c.Credentials(ctx, "proj", b.ID)
 		if err == nil {
-			t.Fatalf("Credentials(B) with A's ciphertext succeeded (API key is A's: %t)", cr.APIKey.Reveal() == ccAPIKey)
+			t.Fatalf("Credentials(B) with A's ciphertext succeeded (API key is A's: %t)", cr.APIKey.Reveal() == sentinelAPIKey)
 		}
-		ccNoSentinelInError(t, err)
+		assertNoSecrets(t, "the error", err)
 	})
 
 	flip := func(i int) func([]byte) []byte {
@@ -208,22 +138,22 @@ func TestSealedCredentialsBoundToConnection(t *testing.T) {
 			put(t, a.ID, tt.change(sealedA))
 			cr, err := f.c.Credentials(ctx, "proj", a.ID)
 			if err == nil {
-				t.Fatalf("Credentials of altered ciphertext succeeded (API key intact: %t)", cr.APIKey.Reveal() == ccAPIKey)
+				t.Fatalf("Credentials of altered ciphertext succeeded (API key intact: %t)", cr.APIKey.Reveal() == sentinelAPIKey)
 			}
-			ccNoSentinelInError(t, err)
+			assertNoSecrets(t, "the error", err)
 		})
 	}
 	put(t, a.ID, sealedA)
-	if cr, err := f.c.Credentials(ctx, "proj", a.ID); err != nil || cr.APIKey.Reveal() != ccAPIKey {
+	if cr, err := f.c.Credentials(ctx, "proj", a.ID); err != nil || cr.APIKey.Reveal() != sentinelAPIKey {
 		t.Errorf("the restored ciphertext does not open: %v", err)
 	}
 
 	t.Run("tokens of another connection", func(t *testing.T) {
-		x := f.connect(t, ccImport(ccAccessToken, "", f.clock.Now().Add(time.Hour)))
-		imp := ccImport("token-of-y", "", f.clock.Now().Add(time.Hour))
+		x := f.connect(t, importRequest(sentinelAccessToken, "", f.clock.Now().Add(time.Hour)))
+		imp := importRequest("token-of-y", "", f.clock.Now().Add(time.Hour))
 		imp.ConsumerRef = "user-2"
 		y := f.connect(t, imp)
-		recX, _ := f.store.Get(ctx, "proj", x.ID)
+		recX, _ := f.conns.Get(ctx, "proj", x.ID)
 		put(t, y.ID, recX.Credentials)
 		ts, err := f.c.TokenSource(ctx, y.ID)
 		if err != nil {
@@ -235,14 +165,6 @@ func TestSealedCredentialsBoundToConnection(t *testing.T) {
 	})
 }
 
-// ccPersistentStore is a memory store that says it persists.
-type ccPersistentStore struct {
-	*connect.MemoryConnectionStore
-	persistent bool
-}
-
-func (s ccPersistentStore) Persistent() bool { return s.persistent }
-
 func TestPersistentStoreNeedsKeyring(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -250,17 +172,17 @@ func TestPersistentStoreNeedsKeyring(t *testing.T) {
 		keyring bool
 		wantErr bool
 	}{
-		{"persistent store without keyring", ccPersistentStore{connect.NewMemoryConnectionStore(), true}, false, true},
-		{"persistent store with keyring", ccPersistentStore{connect.NewMemoryConnectionStore(), true}, true, false},
-		{"store saying it does not persist", ccPersistentStore{connect.NewMemoryConnectionStore(), false}, false, false},
+		{"persistent store without keyring", &connStore{MemoryConnectionStore: connect.NewMemoryConnectionStore(), persistent: true}, false, true},
+		{"persistent store with keyring", &connStore{MemoryConnectionStore: connect.NewMemoryConnectionStore(), persistent: true}, true, false},
+		{"store saying it does not persist", &connStore{MemoryConnectionStore: connect.NewMemoryConnectionStore()}, false, false},
 		{"memory store", connect.NewMemoryConnectionStore(), false, false},
 		{"default store", nil, false, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := connect.Config{Providers: ccRegistry(t, ccUnusedTokenURL), Connections: tt.store}
+			cfg := connect.Config{Providers: testRegistry(t, newTokenServer(t).URL), Connections: tt.store}
 			if tt.keyring {
-				cfg.Keyring = ccKeyring(t, "k1", "k1")
+				cfg.Keyring = newKeyring(t, "k1", "k1")
 			}
 			c, err := connect.New(cfg)
 			if (err != nil) != tt.wantErr {
@@ -269,15 +191,15 @@ func TestPersistentStoreNeedsKeyring(t *testing.T) {
 			if err != nil {
 				return
 			}
-			r := ccReq("keyed")
-			r.APIKey = ccAPIKey
+			r := connectionRequest("keyed")
+			r.APIKey = sentinelAPIKey
 			if _, err := c.Connect(context.Background(), r); err != nil {
 				t.Errorf("Connect: %v", err)
 			}
-			if p, ok := tt.store.(ccPersistentStore); ok && p.persistent {
+			if p, ok := tt.store.(*connStore); ok && p.persistent {
 				recs, _ := p.List(context.Background(), "proj", connect.ConnectionFilter{})
 				for _, rec := range recs {
-					if bytes.Contains(rec.Credentials, []byte(ccAPIKey)) || rec.Credentials[0] != 1 {
+					if bytes.Contains(rec.Credentials, []byte(sentinelAPIKey)) || rec.Credentials[0] != 1 {
 						t.Errorf("a persistent store got unsealed credentials")
 					}
 				}
@@ -288,55 +210,35 @@ func TestPersistentStoreNeedsKeyring(t *testing.T) {
 
 func TestSealedCredentialsNoDowngrade(t *testing.T) {
 	ctx := context.Background()
-	plain := newCCFixture(t, nil)
-	ids := ccConnectAll(t, plain, "proj")
-	sealed := plain.again(t, func(c *connect.Config) { c.Keyring = ccKeyring(t, "k1", "k1") })
+	plain := newFixture(t)
+	ids := plain.connectAll(t, "proj")
+	sealed := plain.again(t, func(c *connect.Config) { c.Keyring = newKeyring(t, "k1", "k1") })
 	for _, id := range ids {
-		err := ccCanRead(ctx, sealed, "proj", id)
+		err := canRead(ctx, sealed, "proj", id)
 		if err == nil {
 			t.Errorf("a Connector with a keyring read the plaintext credentials of %s", id)
 		}
-		ccNoSentinelInError(t, err)
+		assertNoSecrets(t, "the error", err)
 	}
 
 	// And the other way: a Connector without a keyring cannot read sealed credentials.
-	f := newCCFixture(t, nil, func(c *connect.Config) { c.Keyring = ccKeyring(t, "k1", "k1") })
-	ids = ccConnectAll(t, f, "proj")
+	f := newFixture(t, func(c *connect.Config) { c.Keyring = newKeyring(t, "k1", "k1") })
+	ids = f.connectAll(t, "proj")
 	unsealed := f.again(t, func(c *connect.Config) { c.Keyring = nil })
 	for _, id := range ids {
-		err := ccCanRead(ctx, unsealed, "proj", id)
+		err := canRead(ctx, unsealed, "proj", id)
 		if err == nil {
 			t.Errorf("a Connector without a keyring read the sealed credentials of %s", id)
 		}
-		ccNoSentinelInError(t, err)
+		assertNoSecrets(t, "the error", err)
 	}
-}
-
-// ccFlakyStore fails Put once its budget of successful Puts is spent.
-type ccFlakyStore struct {
-	*connect.MemoryConnectionStore
-	mu   sync.Mutex
-	puts int // successful Puts left; < 0 means unlimited
-}
-
-func (s *ccFlakyStore) Put(ctx context.Context, rec *connect.ConnectionRecord) error {
-	s.mu.Lock()
-	if s.puts == 0 {
-		s.mu.Unlock()
-		return errors.New("disk full")
-	}
-	if s.puts > 0 {
-		s.puts--
-	}
-	s.mu.Unlock()
-	return s.MemoryConnectionStore.Put(ctx, rec)
 }
 
 func TestReencryptConnections(t *testing.T) {
 	ctx := context.Background()
-	f := newCCFixture(t, nil, func(c *connect.Config) { c.Keyring = ccKeyring(t, "k1", "k1") })
-	ids := ccConnectAll(t, f, "proj")
-	otherIDs := ccConnectAll(t, f, "other")
+	f := newFixture(t, func(c *connect.Config) { c.Keyring = newKeyring(t, "k1", "k1") })
+	ids := f.connectAll(t, "proj")
+	otherIDs := f.connectAll(t, "other")
 
 	keyIDs := func(project string) []string {
 		var out []string
@@ -350,9 +252,9 @@ func TestReencryptConnections(t *testing.T) {
 		return out
 	}
 
-	rotating := f.again(t, func(c *connect.Config) { c.Keyring = ccKeyring(t, "k2", "k1", "k2") })
+	rotating := f.again(t, func(c *connect.Config) { c.Keyring = newKeyring(t, "k2", "k1", "k2") })
 	for _, id := range ids {
-		if err := ccCanRead(ctx, rotating, "proj", id); err != nil {
+		if err := canRead(ctx, rotating, "proj", id); err != nil {
 			t.Errorf("the k1+k2 keyring cannot read %s before re-encryption: %v", id, err)
 		}
 	}
@@ -362,15 +264,12 @@ func TestReencryptConnections(t *testing.T) {
 	}
 
 	// Interrupted after the first record, then run again: every record once, none lost.
-	flaky := &ccFlakyStore{MemoryConnectionStore: f.store, puts: 1}
-	interrupted := f.again(t, func(c *connect.Config) {
-		c.Keyring = ccKeyring(t, "k2", "k1", "k2")
-		c.Connections = flaky
-	})
-	n, err := interrupted.ReencryptConnections(ctx, "proj")
+	f.conns.failPuts(1)
+	n, err := rotating.ReencryptConnections(ctx, "proj")
 	if err == nil || n != 1 {
 		t.Errorf("interrupted ReencryptConnections = %d, %v; want 1 and an error", n, err)
 	}
+	f.conns.failPuts(-1)
 	n, err = rotating.ReencryptConnections(ctx, "proj")
 	if err != nil || n != len(ids)-1 {
 		t.Fatalf("ReencryptConnections after the interruption = %d, %v; want %d", n, err, len(ids)-1)
@@ -392,14 +291,14 @@ func TestReencryptConnections(t *testing.T) {
 		t.Errorf("second ReencryptConnections = %d, %v; want 0", n, err)
 	}
 
-	onlyK2 := f.again(t, func(c *connect.Config) { c.Keyring = ccKeyring(t, "k2", "k2") })
+	onlyK2 := f.again(t, func(c *connect.Config) { c.Keyring = newKeyring(t, "k2", "k2") })
 	for _, id := range ids {
-		if err := ccCanRead(ctx, onlyK2, "proj", id); err != nil {
+		if err := canRead(ctx, onlyK2, "proj", id); err != nil {
 			t.Errorf("the k2 keyring cannot read %s: %v", id, err)
 		}
 	}
 	for _, id := range otherIDs {
-		err := ccCanRead(ctx, onlyK2, "other", id)
+		err := canRead(ctx, onlyK2, "other", id)
 		if !errors.Is(err, keyring.ErrUnknownKey) {
 			t.Errorf("reading a k1 record with only k2 = %v, want keyring.ErrUnknownKey", err)
 		}
@@ -420,22 +319,21 @@ func TestReencryptConnections(t *testing.T) {
 
 func TestConnectionEvents(t *testing.T) {
 	ctx := context.Background()
-	srv := newCCTokenServer(t, ccGrantRespond)
-	f := newCCFixture(t, srv)
+	f := newFixture(t)
 
-	r := ccReq("keyed")
-	r.APIKey = ccAPIKey
+	r := connectionRequest("keyed")
+	r.APIKey = sentinelAPIKey
 	keyed := f.connect(t, r)
 	f.clock.Advance(time.Second)
 	f.connect(t, r)
-	refreshed := f.connect(t, ccImport(ccAccessToken, ccRefreshToken, f.clock.Now().Add(-time.Minute)))
-	if tok, err := ccToken(t, f.c, refreshed.ID); err != nil || tok.AccessToken != ccAccessToken2 {
+	refreshed := f.connect(t, importRequest(sentinelAccessToken, sentinelRefreshToken, f.clock.Now().Add(-time.Minute)))
+	if tok, err := getToken(t, f.c, refreshed.ID); err != nil || tok.AccessToken != sentinelAccessToken2 {
 		t.Fatalf("Token = %v, %v", tok, err)
 	}
-	bad := ccImport(ccAccessToken, "SENTINEL_REFRESH_a6b3cc-revoked", f.clock.Now().Add(-time.Minute))
+	bad := importRequest(sentinelAccessToken, sentinelRefreshToken+"-revoked", f.clock.Now().Add(-time.Minute))
 	bad.ConsumerRef = "user-2"
 	failing := f.connect(t, bad)
-	if _, err := ccToken(t, f.c, failing.ID); !errors.Is(err, connect.ErrBadCredentials) {
+	if _, err := getToken(t, f.c, failing.ID); !errors.Is(err, connect.ErrBadCredentials) {
 		t.Fatalf("Token with a revoked refresh token = %v, want ErrBadCredentials", err)
 	}
 	f.clock.Advance(time.Second)
@@ -473,16 +371,16 @@ func TestConnectionEvents(t *testing.T) {
 			t.Errorf("event %d at %v, want a time on the Connector's clock", i, e.Time)
 		}
 		for _, verb := range []string{"%v", "%+v", "%#v"} {
-			ccNoSentinel(t, fmt.Sprintf("event %d %s", i, verb), fmt.Sprintf(verb, e))
+			assertNoSecrets(t, fmt.Sprintf("event %d %s", i, verb), fmt.Sprintf(verb, e))
 		}
 		if e.Err != nil {
-			ccNoSentinelInError(t, e.Err)
+			assertNoSecrets(t, "the error", e.Err)
 		}
 		j, err := json.Marshal(e)
 		if err != nil {
 			t.Fatal(err)
 		}
-		ccNoSentinel(t, fmt.Sprintf("event %d JSON", i), string(j))
+		assertNoSecrets(t, fmt.Sprintf("event %d JSON", i), string(j))
 	}
 	if s := got[3].Connection.Status; s != connect.StatusWorking {
 		t.Errorf("refreshed event's connection status %q, want working", s)
@@ -501,13 +399,12 @@ func TestConnectionNeverShowsSecrets(t *testing.T) {
 	for _, withKeyring := range []bool{false, true} {
 		t.Run(fmt.Sprintf("keyring=%t", withKeyring), func(t *testing.T) {
 			ctx := context.Background()
-			srv := newCCTokenServer(t, ccGrantRespond)
-			f := newCCFixture(t, srv, func(c *connect.Config) {
+			f := newFixture(t, func(c *connect.Config) {
 				if withKeyring {
-					c.Keyring = ccKeyring(t, "k1", "k1")
+					c.Keyring = newKeyring(t, "k1", "k1")
 				}
 			})
-			ids := ccConnectAll(t, f, "proj")
+			ids := f.connectAll(t, "proj")
 			var conns []any
 			for _, id := range ids {
 				c, err := f.c.Connection(ctx, "proj", id)
@@ -528,13 +425,13 @@ func TestConnectionNeverShowsSecrets(t *testing.T) {
 			}
 			for i, c := range conns {
 				for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
-					ccNoSentinel(t, fmt.Sprintf("connection %d %s", i, verb), fmt.Sprintf(verb, c))
+					assertNoSecrets(t, fmt.Sprintf("connection %d %s", i, verb), fmt.Sprintf(verb, c))
 				}
 				j, err := json.Marshal(c)
 				if err != nil {
 					t.Fatal(err)
 				}
-				ccNoSentinel(t, fmt.Sprintf("connection %d JSON", i), string(j))
+				assertNoSecrets(t, fmt.Sprintf("connection %d JSON", i), string(j))
 				if strings.Contains(string(j), "credentials") {
 					t.Errorf("connection %d JSON has a credentials member: %s", i, j)
 				}
@@ -546,11 +443,11 @@ func TestConnectionNeverShowsSecrets(t *testing.T) {
 // TestConnectionRecordNeverShowsSecrets prints whole records, which without a keyring hold the
 // credentials as plaintext JSON.
 func TestConnectionRecordNeverShowsSecrets(t *testing.T) {
-	f := newCCFixture(t, nil)
-	ccConnectAll(t, f, "proj")
+	f := newFixture(t)
+	f.connectAll(t, "proj")
 	for _, rec := range f.records(t, "proj") {
 		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
-			ccNoSentinel(t, verb+" of a record", fmt.Sprintf(verb, rec))
+			assertNoSecrets(t, verb+" of a record", fmt.Sprintf(verb, rec))
 		}
 	}
 }
@@ -571,13 +468,13 @@ func TestLegacySealedCredentials(t *testing.T) {
 	if err := json.Unmarshal(raw, &legacy); err != nil {
 		t.Fatal(err)
 	}
-	keys := ccKeyring(t, "k1", "k1")
-	f := newCCFixture(t, nil, func(c *connect.Config) {
+	keys := newKeyring(t, "k1", "k1")
+	f := newFixture(t, func(c *connect.Config) {
 		c.Keyring = keys
 		c.Now = func() time.Time { return time.Date(2025, 6, 1, 12, 30, 0, 0, time.UTC) }
 	})
 	for _, l := range legacy {
-		if err := f.store.Put(ctx, &connect.ConnectionRecord{Connection: l.Connection, Credentials: l.Credentials}); err != nil {
+		if err := f.conns.Put(ctx, &connect.ConnectionRecord{Connection: l.Connection, Credentials: l.Credentials}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -640,30 +537,24 @@ func TestLegacySealedCredentials(t *testing.T) {
 // rather than stored with its bytes replaced.
 func TestCredentialsNeverStoredChanged(t *testing.T) {
 	const access = "SENTINEL_ACCESS_\xff\xfe_bytes"
-	srv := &ccTokenServer{srv: httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/x-www-form-urlencoded")
-		_, _ = io.WriteString(w, "access_token="+url.QueryEscape(access)+"&token_type=bearer&expires_in=3600")
-	}))}
-	t.Cleanup(srv.srv.Close)
-	srv.URL = srv.srv.URL + "/token"
 	for _, withKeyring := range []bool{false, true} {
 		t.Run(fmt.Sprintf("keyring=%t", withKeyring), func(t *testing.T) {
-			f := newCCFixture(t, srv, func(c *connect.Config) {
+			f := newFixture(t, func(c *connect.Config) {
 				if withKeyring {
-					c.Keyring = ccKeyring(t, "k1", "k1")
+					c.Keyring = newKeyring(t, "k1", "k1")
 				}
 			})
-			r := ccReq("machine")
-			r.OAuth2ClientCredentials = &connect.OAuth2ClientCredentials{ClientID: "machine-client", ClientSecret: ccClientSecret}
+			f.srv.setHeader("Content-Type", "application/x-www-form-urlencoded")
+			f.srv.setRespond(func(tokenRequest) (int, string) {
+				return http.StatusOK, "access_token=" + url.QueryEscape(access) + "&token_type=bearer&expires_in=3600"
+			})
+			r := machineRequest()
 			conn, err := f.c.Connect(context.Background(), r)
 			if err != nil {
-				ccNoSentinelInError(t, err)
-				if n := f.count(t, "proj"); n != 0 {
-					t.Errorf("Connect failed but stored %d connections", n)
-				}
+				f.assertRefused(t, err)
 				return
 			}
-			tok, err := ccToken(t, f.c, conn.ID)
+			tok, err := getToken(t, f.c, conn.ID)
 			if err != nil || tok.AccessToken != access {
 				t.Errorf("the stored access token reads back as %q, %v; want it unchanged", tok.AccessToken, err)
 			}

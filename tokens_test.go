@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,57 +16,23 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/connectkit/connect"
+	"github.com/connectkit/connect/providers"
 )
 
-// ccRefreshRespond answers refresh_token grants from the "oauth" app: the refresh token
-// oldRefresh gives newAccess (and newRefresh, when not empty); any other request is refused.
-func ccRefreshRespond(oldRefresh, newAccess, newRefresh string) func(ccTokenRequest) (int, string) {
-	return func(r ccTokenRequest) (int, string) {
-		switch {
-		case r.Form.Get("grant_type") != "refresh_token" || r.ClientID != "oauth-client" || r.ClientSecret != ccAppSecret:
-			return http.StatusBadRequest, `{"error":"invalid_request"}`
-		case r.Form.Get("refresh_token") != oldRefresh:
-			return http.StatusBadRequest, `{"error":"invalid_grant"}`
-		}
-		return http.StatusOK, ccTokenJSON(newAccess, newRefresh, 3600)
-	}
-}
-
-// ccRefreshServer is a token endpoint answering with ccRefreshRespond.
-func ccRefreshServer(t testing.TB, oldRefresh, newAccess, newRefresh string) *ccTokenServer {
-	t.Helper()
-	return newCCTokenServer(t, ccRefreshRespond(oldRefresh, newAccess, newRefresh))
-}
-
-// ccExpired imports an expired access token with a refresh token and returns the connection.
-func (f *ccFixture) ccExpired(t testing.TB) *connect.Connection {
-	t.Helper()
-	return f.connect(t, ccImport(ccAccessToken, ccRefreshToken, f.clock.Now().Add(-time.Minute)))
-}
-
-func ccToken(t testing.TB, c *connect.Connector, id string) (*oauth2.Token, error) {
-	t.Helper()
-	ts, err := c.TokenSource(context.Background(), id)
-	if err != nil {
-		t.Fatalf("TokenSource(%s): %v", id, err)
-	}
-	return ts.Token()
-}
-
 func TestTokenSourceRefreshRotates(t *testing.T) {
-	srv := ccRefreshServer(t, ccRefreshToken, ccAccessToken2, ccRefreshToken2)
-	f := newCCFixture(t, srv, func(c *connect.Config) { c.Keyring = ccKeyring(t, "k1", "k1") })
-	conn := f.ccExpired(t)
+	f := newFixture(t, func(c *connect.Config) { c.Keyring = newKeyring(t, "k1", "k1") })
+	f.srv.setRespond(answerRefresh(sentinelRefreshToken, sentinelAccessToken2, sentinelRefreshToken2))
+	conn := f.connectExpired(t)
 
-	tok, err := ccToken(t, f.c, conn.ID)
+	tok, err := getToken(t, f.c, conn.ID)
 	if err != nil {
 		t.Fatalf("Token: %v", err)
 	}
-	if tok.AccessToken != ccAccessToken2 {
-		t.Errorf("Token = %q, want the refreshed %q", tok.AccessToken, ccAccessToken2)
+	if tok.AccessToken != sentinelAccessToken2 {
+		t.Errorf("Token = %q, want the refreshed %q", tok.AccessToken, sentinelAccessToken2)
 	}
-	reqs := srv.requests()
-	if len(reqs) != 1 || reqs[0].Form.Get("grant_type") != "refresh_token" || reqs[0].Form.Get("refresh_token") != ccRefreshToken {
+	reqs := f.srv.requests()
+	if len(reqs) != 1 || reqs[0].Form.Get("grant_type") != "refresh_token" || reqs[0].Form.Get("refresh_token") != sentinelRefreshToken {
 		t.Fatalf("token requests = %+v, want one refresh_token grant with the old refresh token", reqs)
 	}
 	if got, err := f.c.Connection(context.Background(), "proj", conn.ID); err != nil || got.Status != connect.StatusWorking {
@@ -76,34 +41,34 @@ func TestTokenSourceRefreshRotates(t *testing.T) {
 
 	// A second process over the same stores and keyring sees the new tokens without a request.
 	second := f.again(t)
-	tok2, err := ccToken(t, second, conn.ID)
+	tok2, err := getToken(t, second, conn.ID)
 	if err != nil {
 		t.Fatalf("second process Token: %v", err)
 	}
-	if tok2.AccessToken != ccAccessToken2 || tok2.RefreshToken != ccRefreshToken2 {
+	if tok2.AccessToken != sentinelAccessToken2 || tok2.RefreshToken != sentinelRefreshToken2 {
 		t.Errorf("second process token = %q / refresh %q; want %q / the rotated %q",
-			tok2.AccessToken, tok2.RefreshToken, ccAccessToken2, ccRefreshToken2)
+			tok2.AccessToken, tok2.RefreshToken, sentinelAccessToken2, sentinelRefreshToken2)
 	}
-	if got := srv.count(); got != 1 {
+	if got := f.srv.count(); got != 1 {
 		t.Errorf("%d token requests after the second process read, want 1", got)
 	}
 
 	// Its next refresh sends the rotated refresh token.
-	srv.setRespond(ccRefreshRespond(ccRefreshToken2, "third-access", ""))
+	f.srv.setRespond(answerRefresh(sentinelRefreshToken2, "third-access", ""))
 	f.clock.Advance(2 * time.Hour)
-	tok3, err := ccToken(t, second, conn.ID)
+	tok3, err := getToken(t, second, conn.ID)
 	if err != nil || tok3.AccessToken != "third-access" {
 		t.Fatalf("Token after the second expiry = %v, %v; want third-access", tok3, err)
 	}
-	if reqs := srv.requests(); len(reqs) != 2 || reqs[1].Form.Get("refresh_token") != ccRefreshToken2 {
+	if reqs := f.srv.requests(); len(reqs) != 2 || reqs[1].Form.Get("refresh_token") != sentinelRefreshToken2 {
 		t.Errorf("second refresh sent %q, want the rotated refresh token", reqs[len(reqs)-1].Form.Get("refresh_token"))
 	}
 }
 
 func TestTokenSourceKeepsRefreshTokenWhenNoneReturned(t *testing.T) {
-	srv := ccRefreshServer(t, ccRefreshToken, ccAccessToken2, "")
-	f := newCCFixture(t, srv)
-	conn := f.ccExpired(t)
+	f := newFixture(t)
+	f.srv.setRespond(answerRefresh(sentinelRefreshToken, sentinelAccessToken2, ""))
+	conn := f.connectExpired(t)
 	ts, err := f.c.TokenSource(context.Background(), conn.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -113,17 +78,17 @@ func TestTokenSourceKeepsRefreshTokenWhenNoneReturned(t *testing.T) {
 		if err != nil {
 			t.Fatalf("refresh %d: %v", i, err)
 		}
-		if tok.AccessToken != ccAccessToken2 || tok.RefreshToken != ccRefreshToken {
-			t.Errorf("refresh %d: token %q / refresh %q, want %q / the old %q", i, tok.AccessToken, tok.RefreshToken, ccAccessToken2, ccRefreshToken)
+		if tok.AccessToken != sentinelAccessToken2 || tok.RefreshToken != sentinelRefreshToken {
+			t.Errorf("refresh %d: token %q / refresh %q, want %q / the old %q", i, tok.AccessToken, tok.RefreshToken, sentinelAccessToken2, sentinelRefreshToken)
 		}
 		f.clock.Advance(2 * time.Hour)
 	}
-	reqs := srv.requests()
+	reqs := f.srv.requests()
 	if len(reqs) != 3 {
 		t.Fatalf("%d token requests, want 3", len(reqs))
 	}
 	for i, r := range reqs {
-		if got := r.Form.Get("refresh_token"); got != ccRefreshToken {
+		if got := r.Form.Get("refresh_token"); got != sentinelRefreshToken {
 			t.Errorf("request %d sent refresh token %q, want the old one", i, got)
 		}
 	}
@@ -134,33 +99,33 @@ func TestTokenSourceKeepsRefreshTokenWhenNoneReturned(t *testing.T) {
 func TestTokenSourceKeepsRotatedTokenOfRefusedAnswer(t *testing.T) {
 	refused := []struct{ name, contentType, body string }{
 		{"token type", "application/json",
-			`{"access_token":"refused-access","token_type":"mac","refresh_token":"` + ccRefreshToken2 + `","expires_in":3600}`},
+			`{"access_token":"refused-access","token_type":"mac","refresh_token":"` + sentinelRefreshToken2 + `","expires_in":3600}`},
 		{"form-encoded expires_in", "application/x-www-form-urlencoded",
-			"access_token=refused-access&token_type=Bearer&refresh_token=" + ccRefreshToken2 + "&expires_in=soon"},
+			"access_token=refused-access&token_type=Bearer&refresh_token=" + sentinelRefreshToken2 + "&expires_in=soon"},
 	}
 	for _, tc := range refused {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := newCCTokenServer(t, func(r ccTokenRequest) (int, string) {
-				if r.Form.Get("refresh_token") != ccRefreshToken {
+			f := newFixture(t, func(c *connect.Config) { c.Keyring = newKeyring(t, "k1", "k1") })
+			f.srv.setRespond(func(r tokenRequest) (int, string) {
+				if r.Form.Get("refresh_token") != sentinelRefreshToken {
 					return http.StatusBadRequest, `{"error":"invalid_grant"}`
 				}
 				return http.StatusOK, tc.body
 			})
-			srv.setContentType(tc.contentType)
-			f := newCCFixture(t, srv, func(c *connect.Config) { c.Keyring = ccKeyring(t, "k1", "k1") })
-			conn := f.ccExpired(t)
-			if tok, err := ccToken(t, f.c, conn.ID); !errors.Is(err, connect.ErrExchangeFailed) {
+			f.srv.setHeader("Content-Type", tc.contentType)
+			conn := f.connectExpired(t)
+			if tok, err := getToken(t, f.c, conn.ID); !errors.Is(err, connect.ErrExchangeFailed) {
 				t.Fatalf("Token = %v, %v; want an error matching ErrExchangeFailed", tok, err)
 			}
 
-			srv.setRespond(ccRefreshRespond(ccRefreshToken2, ccAccessToken2, ""))
-			srv.setContentType("")
-			tok, err := ccToken(t, f.again(t), conn.ID)
-			if err != nil || tok.AccessToken != ccAccessToken2 {
-				t.Fatalf("Token after the refused answer = %v, %v; want %q", tok, err, ccAccessToken2)
+			f.srv.setRespond(answerRefresh(sentinelRefreshToken2, sentinelAccessToken2, ""))
+			f.srv.setHeader("Content-Type", "")
+			tok, err := getToken(t, f.again(t), conn.ID)
+			if err != nil || tok.AccessToken != sentinelAccessToken2 {
+				t.Fatalf("Token after the refused answer = %v, %v; want %q", tok, err, sentinelAccessToken2)
 			}
-			reqs := srv.requests()
-			if got := reqs[len(reqs)-1].Form.Get("refresh_token"); got != ccRefreshToken2 {
+			reqs := f.srv.requests()
+			if got := reqs[len(reqs)-1].Form.Get("refresh_token"); got != sentinelRefreshToken2 {
 				t.Errorf("the next refresh sent %q, want the rotated refresh token", got)
 			}
 			if got, err := f.c.Connection(context.Background(), "proj", conn.ID); err != nil || got.Status != connect.StatusWorking {
@@ -180,10 +145,10 @@ func TestTokenSourceOneRefreshInFlight(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := ccRefreshServer(t, ccRefreshToken, ccAccessToken2, ccRefreshToken2)
-			srv.setDelay(50 * time.Millisecond)
-			f := newCCFixture(t, srv, func(c *connect.Config) { c.Keyring = ccKeyring(t, "k1", "k1") })
-			conn := f.ccExpired(t)
+			f := newFixture(t, func(c *connect.Config) { c.Keyring = newKeyring(t, "k1", "k1") })
+			f.srv.setRespond(answerRefresh(sentinelRefreshToken, sentinelAccessToken2, sentinelRefreshToken2))
+			f.srv.setDelay(50 * time.Millisecond)
+			conn := f.connectExpired(t)
 			sources := make([]oauth2.TokenSource, tt.sources)
 			for i := range sources {
 				ts, err := f.c.TokenSource(context.Background(), conn.ID)
@@ -208,11 +173,11 @@ func TestTokenSourceOneRefreshInFlight(t *testing.T) {
 			close(start)
 			wg.Wait()
 			for i := range n {
-				if errs[i] != nil || toks[i].AccessToken != ccAccessToken2 {
-					t.Errorf("caller %d: %v, %v; want %s", i, toks[i], errs[i], ccAccessToken2)
+				if errs[i] != nil || toks[i].AccessToken != sentinelAccessToken2 {
+					t.Errorf("caller %d: %v, %v; want %s", i, toks[i], errs[i], sentinelAccessToken2)
 				}
 			}
-			if got := srv.count(); got != 1 {
+			if got := f.srv.count(); got != 1 {
 				t.Errorf("%d refresh requests for %d concurrent callers, want 1", got, n)
 			}
 			if got := len(f.events.ofType(connect.EventConnectionRefreshed)); got != 1 {
@@ -224,11 +189,11 @@ func TestTokenSourceOneRefreshInFlight(t *testing.T) {
 
 func TestTokenSourceInvalidGrant(t *testing.T) {
 	// The description echoes the refresh token: it must not reach the error.
-	srv := newCCTokenServer(t, func(r ccTokenRequest) (int, string) {
+	f := newFixture(t)
+	f.srv.setRespond(func(r tokenRequest) (int, string) {
 		return http.StatusBadRequest, `{"error":"invalid_grant","error_description":"refresh token ` + r.Form.Get("refresh_token") + ` revoked"}`
 	})
-	f := newCCFixture(t, srv)
-	conn := f.ccExpired(t)
+	conn := f.connectExpired(t)
 	ts, err := f.c.TokenSource(context.Background(), conn.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -241,7 +206,7 @@ func TestTokenSourceInvalidGrant(t *testing.T) {
 	if !errors.As(err, &pe) || pe.Code != "invalid_grant" {
 		t.Errorf("error %v carries no invalid_grant ProviderError", err)
 	}
-	ccNoSentinelInError(t, err)
+	assertNoSecrets(t, "the error", err)
 
 	got, err := f.c.Connection(context.Background(), "proj", conn.ID)
 	if err != nil {
@@ -267,7 +232,7 @@ func TestTokenSourceInvalidGrant(t *testing.T) {
 			t.Errorf("call %d after invalid_grant = %v, %v; want ErrBadCredentials", i, tok, err)
 		}
 	}
-	if got := srv.count(); got != 1 {
+	if got := f.srv.count(); got != 1 {
 		t.Errorf("%d token requests, want 1", got)
 	}
 }
@@ -288,19 +253,19 @@ func TestTokenSourceExpiryDelta(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := ccRefreshServer(t, ccRefreshToken, ccAccessToken2, "")
-			f := newCCFixture(t, srv, func(c *connect.Config) { c.ExpiryDelta = tt.delta })
-			conn := f.connect(t, ccImport(ccAccessToken, ccRefreshToken, f.clock.Now().Add(tt.expiresIn)))
-			tok, err := ccToken(t, f.c, conn.ID)
+			f := newFixture(t, func(c *connect.Config) { c.ExpiryDelta = tt.delta })
+			f.srv.setRespond(answerRefresh(sentinelRefreshToken, sentinelAccessToken2, ""))
+			conn := f.connect(t, importRequest(sentinelAccessToken, sentinelRefreshToken, f.clock.Now().Add(tt.expiresIn)))
+			tok, err := getToken(t, f.c, conn.ID)
 			if err != nil {
 				t.Fatalf("Token: %v", err)
 			}
-			want, wantReqs := ccAccessToken, 0
+			want, wantReqs := sentinelAccessToken, 0
 			if tt.wantRefresh {
-				want, wantReqs = ccAccessToken2, 1
+				want, wantReqs = sentinelAccessToken2, 1
 			}
-			if tok.AccessToken != want || srv.count() != wantReqs {
-				t.Errorf("Token = %q after %d requests, want %q after %d", tok.AccessToken, srv.count(), want, wantReqs)
+			if tok.AccessToken != want || f.srv.count() != wantReqs {
+				t.Errorf("Token = %q after %d requests, want %q after %d", tok.AccessToken, f.srv.count(), want, wantReqs)
 			}
 		})
 	}
@@ -334,9 +299,9 @@ func TestTokenSourceExpiresIn(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var f *ccFixture
-			srv := newCCTokenServer(t, func(ccTokenRequest) (int, string) {
-				body := `{"access_token":"` + ccAccessToken + `","token_type":"Bearer"`
+			f := newFixture(t)
+			f.srv.setRespond(func(tokenRequest) (int, string) {
+				body := `{"access_token":"` + sentinelAccessToken + `","token_type":"Bearer"`
 				if tt.expiresIn != "" {
 					body += `,"expires_in":` + tt.expiresIn
 				}
@@ -345,31 +310,26 @@ func TestTokenSourceExpiresIn(t *testing.T) {
 				}
 				return http.StatusOK, body + `}`
 			})
-			f = newCCFixture(t, srv)
-			r := ccReq("machine")
-			r.OAuth2ClientCredentials = &connect.OAuth2ClientCredentials{ClientID: "machine-client", ClientSecret: ccClientSecret}
+			r := machineRequest()
 			conn, err := f.c.Connect(context.Background(), r)
 			if tt.wantErr {
 				if conn != nil || !errors.Is(err, connect.ErrExchangeFailed) {
 					t.Errorf("Connect = %v, %v; want ErrExchangeFailed", conn, err)
 				}
-				ccNoSentinelInError(t, err)
-				if got := f.count(t, "proj"); got != 0 {
-					t.Errorf("%d connections stored, want 0", got)
-				}
+				f.assertRefused(t, err)
 				return
 			}
 			if err != nil {
 				t.Fatalf("Connect: %v", err)
 			}
-			tok, err := ccToken(t, f.c, conn.ID)
-			if err != nil || tok.AccessToken != ccAccessToken {
+			tok, err := getToken(t, f.c, conn.ID)
+			if err != nil || tok.AccessToken != sentinelAccessToken {
 				t.Fatalf("Token = %v, %v", tok, err)
 			}
 			switch {
 			case tt.wantValid == 0 && !tok.Expiry.IsZero():
 				t.Errorf("Expiry = %v, want zero (unknown)", tok.Expiry)
-			case tt.wantValid != 0 && (tok.Expiry.IsZero() || ccAbs(tok.Expiry.Sub(f.clock.Now().Add(tt.wantValid))) > 5*time.Second):
+			case tt.wantValid != 0 && (tok.Expiry.IsZero() || absDuration(tok.Expiry.Sub(f.clock.Now().Add(tt.wantValid))) > 5*time.Second):
 				t.Errorf("Expiry = %v, want about %v", tok.Expiry, f.clock.Now().Add(tt.wantValid))
 			}
 			// An unknown expiry is not "never": after an hour and a bit a new token is fetched.
@@ -378,12 +338,12 @@ func TestTokenSourceExpiresIn(t *testing.T) {
 				valid = time.Hour
 			}
 			f.clock.Advance(valid - time.Minute)
-			if _, err := ccToken(t, f.c, conn.ID); err != nil || srv.count() != 1 {
-				t.Errorf("Token a minute before expiry: %v after %d requests, want no new request", err, srv.count())
+			if _, err := getToken(t, f.c, conn.ID); err != nil || f.srv.count() != 1 {
+				t.Errorf("Token a minute before expiry: %v after %d requests, want no new request", err, f.srv.count())
 			}
 			f.clock.Advance(2 * time.Minute)
-			if _, err := ccToken(t, f.c, conn.ID); err != nil || srv.count() != 2 {
-				t.Errorf("Token a minute after expiry: %v after %d requests, want a new request", err, srv.count())
+			if _, err := getToken(t, f.c, conn.ID); err != nil || f.srv.count() != 2 {
+				t.Errorf("Token a minute after expiry: %v after %d requests, want a new request", err, f.srv.count())
 			}
 		})
 	}
@@ -395,14 +355,14 @@ func TestTokenSourceExpiresInOutOfRange(t *testing.T) {
 	tests := []struct {
 		name      string
 		expiresIn string
-		check     func(t *testing.T, f *ccFixture, tok *oauth2.Token, requests int)
+		check     func(t *testing.T, f *fixture, tok *oauth2.Token, requests int)
 	}{
-		{"negative", "-1", func(t *testing.T, f *ccFixture, tok *oauth2.Token, requests int) {
+		{"negative", "-1", func(t *testing.T, f *fixture, tok *oauth2.Token, requests int) {
 			if requests != 2 {
 				t.Errorf("a token with expires_in -1 was reused: %d requests, want 2", requests)
 			}
 		}},
-		{"above int32", "2147483648", func(t *testing.T, f *ccFixture, tok *oauth2.Token, requests int) {
+		{"above int32", "2147483648", func(t *testing.T, f *fixture, tok *oauth2.Token, requests int) {
 			max := f.clock.Now().Add(math.MaxInt32 * time.Second)
 			if tok.Expiry.After(max.Add(time.Minute)) || requests != 1 {
 				t.Errorf("Expiry = %v after %d requests; want at most %v (clamped) and 1 request", tok.Expiry, requests, max)
@@ -411,25 +371,24 @@ func TestTokenSourceExpiresInOutOfRange(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := newCCTokenServer(t, func(ccTokenRequest) (int, string) {
-				return http.StatusOK, `{"access_token":"` + ccAccessToken + `","token_type":"Bearer","expires_in":` + tt.expiresIn + `}`
+			f := newFixture(t)
+			f.srv.setRespond(func(tokenRequest) (int, string) {
+				return http.StatusOK, `{"access_token":"` + sentinelAccessToken + `","token_type":"Bearer","expires_in":` + tt.expiresIn + `}`
 			})
-			f := newCCFixture(t, srv)
-			r := ccReq("machine")
-			r.OAuth2ClientCredentials = &connect.OAuth2ClientCredentials{ClientID: "machine-client", ClientSecret: ccClientSecret}
+			r := machineRequest()
 			conn := f.connect(t, r)
-			tok, err := ccToken(t, f.c, conn.ID)
+			tok, err := getToken(t, f.c, conn.ID)
 			if err != nil {
 				t.Fatalf("Token: %v", err)
 			}
-			tt.check(t, f, tok, srv.count())
+			tt.check(t, f, tok, f.srv.count())
 		})
 	}
 }
 
 // ccAbs is |d|, saturated: time.Sub of a zero time gives math.MinInt64, whose negation
 // overflows back to itself.
-func ccAbs(d time.Duration) time.Duration {
+func absDuration(d time.Duration) time.Duration {
 	if d == math.MinInt64 {
 		return math.MaxInt64
 	}
@@ -442,12 +401,11 @@ func ccAbs(d time.Duration) time.Duration {
 // TestTokenSourceCachedUnknownExpiry: a token source that has handed out a token of unknown
 // expiry must not keep handing it out for ever (docs/security.md, M1: unknown is not "never").
 func TestTokenSourceCachedUnknownExpiry(t *testing.T) {
-	srv := newCCTokenServer(t, func(ccTokenRequest) (int, string) {
-		return http.StatusOK, `{"access_token":"` + ccAccessToken + `","token_type":"Bearer"}`
+	f := newFixture(t)
+	f.srv.setRespond(func(tokenRequest) (int, string) {
+		return http.StatusOK, `{"access_token":"` + sentinelAccessToken + `","token_type":"Bearer"}`
 	})
-	f := newCCFixture(t, srv)
-	r := ccReq("machine")
-	r.OAuth2ClientCredentials = &connect.OAuth2ClientCredentials{ClientID: "machine-client", ClientSecret: ccClientSecret}
+	r := machineRequest()
 	conn := f.connect(t, r)
 	ts, err := f.c.TokenSource(context.Background(), conn.ID)
 	if err != nil {
@@ -460,7 +418,7 @@ func TestTokenSourceCachedUnknownExpiry(t *testing.T) {
 	if _, err := ts.Token(); err != nil {
 		t.Fatal(err)
 	}
-	if got := srv.count(); got != 2 {
+	if got := f.srv.count(); got != 2 {
 		t.Errorf("the same TokenSource made %d token requests over two hours, want 2 (unknown expiry lasts an hour)", got)
 	}
 }
@@ -468,29 +426,29 @@ func TestTokenSourceCachedUnknownExpiry(t *testing.T) {
 // TestTokenSourceExpiryUsesConfigClock: the expiry of a fetched token is computed with
 // Config.Now (docs/security.md, M1: an injectable clock everywhere).
 func TestTokenSourceExpiryUsesConfigClock(t *testing.T) {
-	srv := ccRefreshServer(t, ccRefreshToken, ccAccessToken2, "")
-	f := newCCFixture(t, srv)
+	f := newFixture(t)
+	f.srv.setRespond(answerRefresh(sentinelRefreshToken, sentinelAccessToken2, ""))
 	f.clock.Advance(24 * time.Hour) // the injected clock is a day ahead of the wall clock
-	conn := f.ccExpired(t)
-	tok, err := ccToken(t, f.c, conn.ID)
+	conn := f.connectExpired(t)
+	tok, err := getToken(t, f.c, conn.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := f.clock.Now().Add(time.Hour); ccAbs(tok.Expiry.Sub(want)) > 5*time.Second {
+	if want := f.clock.Now().Add(time.Hour); absDuration(tok.Expiry.Sub(want)) > 5*time.Second {
 		t.Errorf("Expiry = %v, want %v (Config.Now + expires_in)", tok.Expiry, want)
 	}
-	if _, err := ccToken(t, f.c, conn.ID); err != nil || srv.count() != 1 {
-		t.Errorf("a token just refreshed for an hour was refreshed again: %d requests, %v", srv.count(), err)
+	if _, err := getToken(t, f.c, conn.ID); err != nil || f.srv.count() != 1 {
+		t.Errorf("a token just refreshed for an hour was refreshed again: %d requests, %v", f.srv.count(), err)
 	}
 }
 
 func TestTokenSourceErrors(t *testing.T) {
-	f := newCCFixture(t, nil)
-	r := ccReq("keyed")
-	r.APIKey = ccAPIKey
+	f := newFixture(t)
+	r := connectionRequest("keyed")
+	r.APIKey = sentinelAPIKey
 	keyed := f.connect(t, r)
-	r = ccReq("basic")
-	r.BasicAuth = &connect.BasicAuth{Username: "u", Password: ccBasicPassword}
+	r = connectionRequest("basic")
+	r.BasicAuth = &connect.BasicAuth{Username: "u", Password: sentinelBasicPassword}
 	basic := f.connect(t, r)
 	tests := []struct {
 		name string
@@ -512,7 +470,7 @@ func TestTokenSourceErrors(t *testing.T) {
 	}
 
 	t.Run("deleted after the source was made", func(t *testing.T) {
-		conn := f.connect(t, ccImport(ccAccessToken, "", time.Time{}))
+		conn := f.connect(t, importRequest(sentinelAccessToken, "", time.Time{}))
 		ts, err := f.c.TokenSource(context.Background(), conn.ID)
 		if err != nil {
 			t.Fatal(err)
@@ -525,8 +483,8 @@ func TestTokenSourceErrors(t *testing.T) {
 		}
 	})
 	t.Run("expired without a refresh token", func(t *testing.T) {
-		conn := f.connect(t, ccImport(ccAccessToken, "", f.clock.Now().Add(-time.Minute)))
-		if tok, err := ccToken(t, f.c, conn.ID); tok != nil || !errors.Is(err, connect.ErrBadCredentials) {
+		conn := f.connect(t, importRequest(sentinelAccessToken, "", f.clock.Now().Add(-time.Minute)))
+		if tok, err := getToken(t, f.c, conn.ID); tok != nil || !errors.Is(err, connect.ErrBadCredentials) {
 			t.Errorf("Token = %v, %v; want ErrBadCredentials", tok, err)
 		}
 	})
@@ -535,43 +493,33 @@ func TestTokenSourceErrors(t *testing.T) {
 func TestTokenSourceRefusesRedirects(t *testing.T) {
 	for _, status := range []int{http.StatusFound, http.StatusSeeOther, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
 		t.Run(fmt.Sprint(status), func(t *testing.T) {
-			var elsewhere atomic.Int32
-			other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				elsewhere.Add(1)
-				w.Header().Set("Content-Type", "application/json")
-				_, _ = w.Write([]byte(ccTokenJSON("stolen", "", 3600)))
-			}))
-			defer other.Close()
-			var hits atomic.Int32
-			redirect := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				hits.Add(1)
-				http.Redirect(w, r, other.URL+"/token", status)
-			}))
-			defer redirect.Close()
-			f := newCCFixture(t, &ccTokenServer{URL: redirect.URL + "/token"})
+			other := newTokenServer(t)
+			other.setRespond(answerToken("stolen", "", 3600))
+			f := newFixture(t)
+			f.srv.setHeader("Location", other.URL)
+			f.srv.setRespond(func(tokenRequest) (int, string) { return status, "" })
 
-			conn := f.ccExpired(t)
-			tok, err := ccToken(t, f.c, conn.ID)
+			conn := f.connectExpired(t)
+			tok, err := getToken(t, f.c, conn.ID)
 			if tok != nil || !errors.Is(err, connect.ErrUnexpectedRedirect) {
 				t.Errorf("refresh Token = %v, %v; want ErrUnexpectedRedirect", tok, err)
 			}
-			ccNoSentinelInError(t, err)
+			assertNoSecrets(t, "the error", err)
 			if got, _ := f.c.Connection(context.Background(), "proj", conn.ID); got == nil || got.Status == connect.StatusBadCredentials {
 				t.Errorf("a redirect marked the connection %+v", got)
 			}
 
-			r := ccReq("machine")
-			r.OAuth2ClientCredentials = &connect.OAuth2ClientCredentials{ClientID: "machine-client", ClientSecret: ccClientSecret}
+			r := machineRequest()
 			c, err := f.c.Connect(context.Background(), r)
 			if c != nil || !errors.Is(err, connect.ErrUnexpectedRedirect) {
 				t.Errorf("client credentials Connect = %v, %v; want ErrUnexpectedRedirect", c, err)
 			}
-			ccNoSentinelInError(t, err)
+			assertNoSecrets(t, "the error", err)
 			if got := len(f.records(t, "proj")); got != 1 {
 				t.Errorf("%d records, want only the imported one", got)
 			}
-			if hits.Load() != 2 || elsewhere.Load() != 0 {
-				t.Errorf("the token endpoint got %d requests and the redirect target %d; want 2 and 0", hits.Load(), elsewhere.Load())
+			if f.srv.count() != 2 || other.count() != 0 {
+				t.Errorf("the token endpoint got %d requests and the redirect target %d; want 2 and 0", f.srv.count(), other.count())
 			}
 		})
 	}
@@ -585,12 +533,13 @@ func TestTokenSourceRefusesRedirects(t *testing.T) {
 func TestTokenSourceRefreshRaceAcrossReplicas(t *testing.T) {
 	var (
 		mu       sync.Mutex
-		current  = ccRefreshToken
+		current  = sentinelRefreshToken
 		revoked  bool
 		requests int
 		round    int
 	)
-	srv := newCCTokenServer(t, func(r ccTokenRequest) (int, string) {
+	f := newFixture(t)
+	f.srv.setRespond(func(r tokenRequest) (int, string) {
 		time.Sleep(30 * time.Millisecond) // a slow provider widens the race
 		mu.Lock()
 		defer mu.Unlock()
@@ -601,10 +550,9 @@ func TestTokenSourceRefreshRaceAcrossReplicas(t *testing.T) {
 		}
 		round++
 		current = fmt.Sprintf("refresh-%d", round)
-		return http.StatusOK, ccTokenJSON(fmt.Sprintf("access-%d", round), current, 3600)
+		return http.StatusOK, tokenJSON(fmt.Sprintf("access-%d", round), current, 3600)
 	})
-	f := newCCFixture(t, srv)
-	conn := f.ccExpired(t)
+	conn := f.connectExpired(t)
 	replicas := []*connect.Connector{f.c, f.again(t), f.again(t)}
 	for r := 1; r <= 3; r++ {
 		var wg sync.WaitGroup
@@ -653,19 +601,19 @@ func TestTokenSourceRefreshRaceAcrossReplicas(t *testing.T) {
 func TestTokenSourceWaitsForAnotherReplica(t *testing.T) {
 	release := make(chan struct{})
 	var requests atomic.Int64
-	srv := newCCTokenServer(t, func(r ccTokenRequest) (int, string) {
+	f := newFixture(t)
+	f.srv.setRespond(func(r tokenRequest) (int, string) {
 		requests.Add(1)
 		<-release
-		return http.StatusOK, ccTokenJSON(ccAccessToken2, ccRefreshToken2, 3600)
+		return http.StatusOK, tokenJSON(sentinelAccessToken2, sentinelRefreshToken2, 3600)
 	})
-	f := newCCFixture(t, srv)
-	conn := f.ccExpired(t)
+	conn := f.connectExpired(t)
 	other := f.again(t)
 
 	done := make(chan error, 1)
 	go func() {
-		tok, err := ccToken(t, f.c, conn.ID)
-		if err == nil && tok.AccessToken != ccAccessToken2 {
+		tok, err := getToken(t, f.c, conn.ID)
+		if err == nil && tok.AccessToken != sentinelAccessToken2 {
 			err = fmt.Errorf("got %q", tok.AccessToken)
 		}
 		done <- err
@@ -689,8 +637,8 @@ func TestTokenSourceWaitsForAnotherReplica(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("the refreshing replica: %v", err)
 	}
-	if tok, err := ccToken(t, other, conn.ID); err != nil || tok.AccessToken != ccAccessToken2 || requests.Load() != 1 {
-		t.Errorf("the other replica then gets %v, %v after %d requests; want %s and no new request", tok, err, requests.Load(), ccAccessToken2)
+	if tok, err := getToken(t, other, conn.ID); err != nil || tok.AccessToken != sentinelAccessToken2 || requests.Load() != 1 {
+		t.Errorf("the other replica then gets %v, %v after %d requests; want %s and no new request", tok, err, requests.Load(), sentinelAccessToken2)
 	}
 }
 
@@ -698,15 +646,15 @@ func TestTokenSourceWaitsForAnotherReplica(t *testing.T) {
 // so another may refresh at once rather than wait for the lease to run out.
 func TestTokenSourceLeaseReleasedOnFailure(t *testing.T) {
 	var requests atomic.Int64
-	srv := newCCTokenServer(t, func(r ccTokenRequest) (int, string) {
+	f := newFixture(t)
+	f.srv.setRespond(func(r tokenRequest) (int, string) {
 		if requests.Add(1) == 1 {
 			return http.StatusServiceUnavailable, `{"error":"temporarily_unavailable"}`
 		}
-		return http.StatusOK, ccTokenJSON(ccAccessToken2, ccRefreshToken2, 3600)
+		return http.StatusOK, tokenJSON(sentinelAccessToken2, sentinelRefreshToken2, 3600)
 	})
-	f := newCCFixture(t, srv)
-	conn := f.ccExpired(t)
-	if _, err := ccToken(t, f.c, conn.ID); err == nil {
+	conn := f.connectExpired(t)
+	if _, err := getToken(t, f.c, conn.ID); err == nil {
 		t.Fatal("the first refresh succeeded, want the provider's error")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -715,79 +663,69 @@ func TestTokenSourceLeaseReleasedOnFailure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tok, err := ts.Token(); err != nil || tok.AccessToken != ccAccessToken2 || requests.Load() != 2 {
-		t.Errorf("another replica's Token = %v, %v after %d requests; want %s after 2", tok, err, requests.Load(), ccAccessToken2)
+	if tok, err := ts.Token(); err != nil || tok.AccessToken != sentinelAccessToken2 || requests.Load() != 2 {
+		t.Errorf("another replica's Token = %v, %v after %d requests; want %s after 2", tok, err, requests.Load(), sentinelAccessToken2)
 	}
 }
 
 // TestTokenSourceKeepsTokenEndpoint: refreshes go to the token endpoint fixed when the
 // connection was made, even if the provider's entry changes later.
 func TestTokenSourceKeepsTokenEndpoint(t *testing.T) {
-	srv := ccRefreshServer(t, ccRefreshToken, ccAccessToken2, "")
-	moved := ccRefreshServer(t, ccRefreshToken, "from-the-new-endpoint", "")
-	f := newCCFixture(t, srv)
-	conn := f.ccExpired(t)
-	later := f.again(t, func(c *connect.Config) { c.Providers = ccRegistry(t, moved.URL) })
-	tok, err := ccToken(t, later, conn.ID)
-	if err != nil || tok.AccessToken != ccAccessToken2 {
-		t.Fatalf("Token = %v, %v; want %s from the original endpoint", tok, err, ccAccessToken2)
+	f := newFixture(t)
+	f.srv.setRespond(answerRefresh(sentinelRefreshToken, sentinelAccessToken2, ""))
+	moved := newTokenServer(t)
+	moved.setRespond(answerRefresh(sentinelRefreshToken, "from-the-new-endpoint", ""))
+	conn := f.connectExpired(t)
+	later := f.again(t, func(c *connect.Config) { c.Providers = testRegistry(t, moved.URL) })
+	tok, err := getToken(t, later, conn.ID)
+	if err != nil || tok.AccessToken != sentinelAccessToken2 {
+		t.Fatalf("Token = %v, %v; want %s from the original endpoint", tok, err, sentinelAccessToken2)
 	}
-	if srv.count() != 1 || moved.count() != 0 {
-		t.Errorf("original endpoint got %d requests, the new one %d; want 1 and 0", srv.count(), moved.count())
+	if f.srv.count() != 1 || moved.count() != 0 {
+		t.Errorf("original endpoint got %d requests, the new one %d; want 1 and 0", f.srv.count(), moved.count())
 	}
 }
 
 // TestTokenSourceStoreFailure: a refresh whose result cannot be saved fails closed with
 // ErrStoreUnavailable and leaks no token.
 func TestTokenSourceStoreFailure(t *testing.T) {
-	srv := ccRefreshServer(t, ccRefreshToken, ccAccessToken2, ccRefreshToken2)
-	f := newCCFixture(t, srv)
-	conn := f.ccExpired(t)
-	failing := f.again(t, func(c *connect.Config) {
-		c.Connections = &ccFlakyStore{MemoryConnectionStore: f.store, puts: 0}
-	})
-	tok, err := ccToken(t, failing, conn.ID)
+	f := newFixture(t)
+	f.srv.setRespond(answerRefresh(sentinelRefreshToken, sentinelAccessToken2, sentinelRefreshToken2))
+	conn := f.connectExpired(t)
+	f.conns.failPuts(0)
+	tok, err := getToken(t, f.c, conn.ID)
 	if tok != nil || !errors.Is(err, connect.ErrStoreUnavailable) {
 		t.Fatalf("Token with a failing store = %v, %v; want ErrStoreUnavailable", tok, err)
 	}
-	ccNoSentinelInError(t, err)
+	assertNoSecrets(t, "the error", err)
 }
 
 // TestTokenSourceRefreshURL: a provider that redeems refresh tokens at an endpoint of its own
 // (Figma's /v1/oauth/refresh) gets the refresh there, and the token URL never sees it; the
 // endpoint is fixed with the connection, as the token URL is.
 func TestTokenSourceRefreshURL(t *testing.T) {
-	token := ccRefreshServer(t, ccRefreshToken, "from-the-token-url", "")
-	refresh := ccRefreshServer(t, ccRefreshToken, ccAccessToken2, ccRefreshToken2)
-	withRefreshURL := func(c *connect.Config) {
-		reg := ccRegistry(t, token.URL)
-		p, _ := reg.Lookup("oauth")
-		cp := *p
-		cp.RefreshURL = refresh.URL
-		if err := reg.Register(&cp); err != nil {
-			t.Fatal(err)
-		}
-		c.Providers = reg
-	}
-	f := newCCFixture(t, token, withRefreshURL)
-	conn := f.ccExpired(t)
+	refresh := newTokenServer(t)
+	refresh.setRespond(answerRefresh(sentinelRefreshToken, sentinelAccessToken2, sentinelRefreshToken2))
+	f := newFixture(t, editProvider(t, "oauth", func(p *providers.Provider) { p.RefreshURL = refresh.URL }))
+	f.srv.setRespond(answerRefresh(sentinelRefreshToken, "from-the-token-url", ""))
+	conn := f.connectExpired(t)
 	// A replica whose catalog no longer has the refresh URL still uses the one fixed.
-	later := f.again(t, func(c *connect.Config) { c.Providers = ccRegistry(t, token.URL) })
-	tok, err := ccToken(t, later, conn.ID)
-	if err != nil || tok.AccessToken != ccAccessToken2 || tok.RefreshToken != ccRefreshToken2 {
-		t.Fatalf("Token = %v, %v; want %s from the refresh URL", tok, err, ccAccessToken2)
+	later := f.again(t, func(c *connect.Config) { c.Providers = testRegistry(t, f.srv.URL) })
+	tok, err := getToken(t, later, conn.ID)
+	if err != nil || tok.AccessToken != sentinelAccessToken2 || tok.RefreshToken != sentinelRefreshToken2 {
+		t.Fatalf("Token = %v, %v; want %s from the refresh URL", tok, err, sentinelAccessToken2)
 	}
-	if token.count() != 0 || refresh.count() != 1 {
-		t.Errorf("the token URL got %d requests and the refresh URL %d; want 0 and 1", token.count(), refresh.count())
+	if f.srv.count() != 0 || refresh.count() != 1 {
+		t.Errorf("the token URL got %d requests and the refresh URL %d; want 0 and 1", f.srv.count(), refresh.count())
 	}
 }
 
-// ccRotating is a token endpoint that rotates refresh tokens as fosite does: a refresh token
+// rotating is a token endpoint that rotates refresh tokens as fosite does: a refresh token
 // is spent as soon as a request with it arrives, and a spent one is answered with
 // invalid_grant. Client credentials grants get a new token each. Each token it issues is
 // announced on arrived and then held back until hold is closed.
-type ccRotating struct {
-	*ccTokenServer
+type rotating struct {
+	*tokenServer
 	arrived chan struct{}
 	hold    chan struct{}
 
@@ -796,14 +734,14 @@ type ccRotating struct {
 	round   int
 }
 
-func newCCRotating(t testing.TB) *ccRotating {
-	t.Helper()
-	s := &ccRotating{arrived: make(chan struct{}, 16), hold: make(chan struct{}), current: ccRefreshToken}
-	s.ccTokenServer = newCCTokenServer(t, s.respond)
+// newRotating makes srv a rotating token endpoint.
+func newRotating(srv *tokenServer) *rotating {
+	s := &rotating{tokenServer: srv, arrived: make(chan struct{}, 16), hold: make(chan struct{}), current: sentinelRefreshToken}
+	srv.setRespond(s.respond)
 	return s
 }
 
-func (s *ccRotating) respond(r ccTokenRequest) (int, string) {
+func (s *rotating) respond(r tokenRequest) (int, string) {
 	s.mu.Lock()
 	if r.Form.Get("grant_type") == "refresh_token" && r.Form.Get("refresh_token") != s.current {
 		s.mu.Unlock()
@@ -818,11 +756,11 @@ func (s *ccRotating) respond(r ccTokenRequest) (int, string) {
 	s.mu.Unlock()
 	s.arrived <- struct{}{}
 	<-s.hold
-	return http.StatusOK, ccTokenJSON(access, refresh, 3600)
+	return http.StatusOK, tokenJSON(access, refresh, 3600)
 }
 
 // sent lists the refresh tokens of the refresh requests, in order.
-func (s *ccRotating) sent() []string {
+func (s *rotating) sent() []string {
 	var out []string
 	for _, r := range s.requests() {
 		if r.Form.Get("grant_type") == "refresh_token" {
@@ -832,14 +770,12 @@ func (s *ccRotating) sent() []string {
 	return out
 }
 
-// ccMachine connects the client credentials provider "machine" and returns the connection,
-// holding the rotating endpoint's first answer until the connection is made.
-func (f *ccFixture) ccMachine(t testing.TB, srv *ccRotating) *connect.Connection {
+// connectMachine connects the client credentials provider "machine", holding the rotating
+// endpoint's first answer until the connection is made.
+func (s *rotating) connectMachine(t testing.TB, f *fixture) *connect.Connection {
 	t.Helper()
-	r := ccReq("machine")
-	r.OAuth2ClientCredentials = &connect.OAuth2ClientCredentials{ClientID: "machine-client", ClientSecret: ccClientSecret}
-	go func() { <-srv.arrived; srv.hold <- struct{}{} }()
-	return f.connect(t, r)
+	go func() { <-s.arrived; s.hold <- struct{}{} }()
+	return f.connect(t, machineRequest())
 }
 
 // TestTokenSourceRefreshOutlivesCaller: a caller that gives up while its refresh is at the
@@ -867,14 +803,14 @@ func TestTokenSourceRefreshOutlivesCaller(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := newCCRotating(t)
-			f := newCCFixture(t, srv.ccTokenServer, func(c *connect.Config) { c.Keyring = ccKeyring(t, "k1", "k1") })
+			f := newFixture(t, func(c *connect.Config) { c.Keyring = newKeyring(t, "k1", "k1") })
+			srv := newRotating(f.srv)
 			var conn *connect.Connection
 			if tt.machine {
-				conn = f.ccMachine(t, srv)
+				conn = srv.connectMachine(t, f)
 				f.clock.Advance(2 * time.Hour)
 			} else {
-				conn = f.ccExpired(t)
+				conn = f.connectExpired(t)
 			}
 			requestsBefore := srv.count()
 			ctx, cancel, giveUp := tt.ctx()
@@ -896,7 +832,7 @@ func TestTokenSourceRefreshOutlivesCaller(t *testing.T) {
 			if err := <-done; !errors.Is(err, tt.want) {
 				t.Errorf("Token of the caller who gave up = %v, want an error matching %v", err, tt.want)
 			} else {
-				ccNoSentinelInError(t, err)
+				assertNoSecrets(t, "the error", err)
 			}
 			close(srv.hold) // the provider answers only now
 
@@ -906,7 +842,7 @@ func TestTokenSourceRefreshOutlivesCaller(t *testing.T) {
 			other := f.again(t)
 			want := fmt.Sprintf("access-%d", requestsBefore+1)
 			for _, c := range []*connect.Connector{f.c, other} {
-				if tok, err := ccToken(t, c, conn.ID); err != nil || tok.AccessToken != want {
+				if tok, err := getToken(t, c, conn.ID); err != nil || tok.AccessToken != want {
 					t.Fatalf("Token after the provider answered = %v, %v; want %s", tok, err, want)
 				}
 			}
@@ -915,10 +851,10 @@ func TestTokenSourceRefreshOutlivesCaller(t *testing.T) {
 			}
 			// The next refresh sends the rotated refresh token, never the spent one again.
 			f.clock.Advance(2 * time.Hour)
-			if tok, err := ccToken(t, other, conn.ID); err != nil || tok.AccessToken != fmt.Sprintf("access-%d", requestsBefore+2) {
+			if tok, err := getToken(t, other, conn.ID); err != nil || tok.AccessToken != fmt.Sprintf("access-%d", requestsBefore+2) {
 				t.Errorf("next Token = %v, %v; want the next token", tok, err)
 			}
-			if want := []string{ccRefreshToken, "refresh-1"}; !tt.machine && fmt.Sprint(srv.sent()) != fmt.Sprint(want) {
+			if want := []string{sentinelRefreshToken, "refresh-1"}; !tt.machine && fmt.Sprint(srv.sent()) != fmt.Sprint(want) {
 				t.Errorf("refresh tokens sent = %v, want %v", srv.sent(), want)
 			}
 			if got, err := f.c.Connection(context.Background(), "proj", conn.ID); err != nil || got.Status != connect.StatusWorking {
@@ -932,9 +868,9 @@ func TestTokenSourceRefreshOutlivesCaller(t *testing.T) {
 // first one's deadline passes while the provider has not answered. The second still gets
 // the token, from the one refresh.
 func TestTokenSourceWaiterGivingUpFailsNoOther(t *testing.T) {
-	srv := newCCRotating(t)
-	f := newCCFixture(t, srv.ccTokenServer)
-	conn := f.ccExpired(t)
+	f := newFixture(t)
+	srv := newRotating(f.srv)
+	conn := f.connectExpired(t)
 	short, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
 	defer cancel()
 	first, err := f.c.TokenSource(short, conn.ID)
@@ -988,18 +924,18 @@ func TestTokenSourceStopsAfterDeletion(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := ccRefreshServer(t, ccRefreshToken, ccAccessToken2, "")
-			f := newCCFixture(t, srv)
+			f := newFixture(t)
+			f.srv.setRespond(answerRefresh(sentinelRefreshToken, sentinelAccessToken2, ""))
 			deleter := f.c
 			if tt.elsewhere {
 				deleter = f.again(t)
 			}
 			ctx := context.Background()
 			if tt.credential {
-				r := ccReq("keyed")
-				r.APIKey = ccAPIKey
+				r := connectionRequest("keyed")
+				r.APIKey = sentinelAPIKey
 				conn := f.connect(t, r)
-				if cr, err := f.c.Credentials(ctx, "proj", conn.ID); err != nil || cr.APIKey.Reveal() != ccAPIKey {
+				if cr, err := f.c.Credentials(ctx, "proj", conn.ID); err != nil || cr.APIKey.Reveal() != sentinelAPIKey {
 					t.Fatalf("Credentials before the deletion = %v, %v", cr, err)
 				}
 				if err := deleter.DeleteConnection(ctx, "proj", conn.ID); err != nil {
@@ -1010,7 +946,7 @@ func TestTokenSourceStopsAfterDeletion(t *testing.T) {
 				}
 				return
 			}
-			conn := f.connect(t, ccImport(ccAccessToken, ccRefreshToken, f.clock.Now().Add(2*time.Hour)))
+			conn := f.connect(t, importRequest(sentinelAccessToken, sentinelRefreshToken, f.clock.Now().Add(2*time.Hour)))
 			var ts oauth2.TokenSource
 			var err error
 			if tt.project == "" {
@@ -1021,7 +957,7 @@ func TestTokenSourceStopsAfterDeletion(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if tok, err := ts.Token(); err != nil || tok.AccessToken != ccAccessToken {
+			if tok, err := ts.Token(); err != nil || tok.AccessToken != sentinelAccessToken {
 				t.Fatalf("Token before the deletion = %v, %v", tok, err)
 			}
 			if err := deleter.DeleteConnection(ctx, "proj", conn.ID); err != nil {
@@ -1031,8 +967,8 @@ func TestTokenSourceStopsAfterDeletion(t *testing.T) {
 			if tok, err := ts.Token(); tok != nil || !errors.Is(err, connect.ErrConnectionNotFound) {
 				t.Errorf("Token after the deletion = %v, %v; want ErrConnectionNotFound", tok, err)
 			}
-			if srv.count() != 0 {
-				t.Errorf("%d token requests for a deleted connection, want 0", srv.count())
+			if f.srv.count() != 0 {
+				t.Errorf("%d token requests for a deleted connection, want 0", f.srv.count())
 			}
 		})
 	}
@@ -1041,11 +977,11 @@ func TestTokenSourceStopsAfterDeletion(t *testing.T) {
 // TestTokenSourceRecheckKeepsServing: the store read at TokenRecheckInterval of a connection
 // that still exists hands out the same valid token, with no token request.
 func TestTokenSourceRecheckKeepsServing(t *testing.T) {
-	srv := ccRefreshServer(t, ccRefreshToken, ccAccessToken2, "")
-	f := newCCFixture(t, srv)
-	conn := f.connect(t, ccImport(ccAccessToken, ccRefreshToken, f.clock.Now().Add(2*time.Hour)))
+	f := newFixture(t)
+	f.srv.setRespond(answerRefresh(sentinelRefreshToken, sentinelAccessToken2, ""))
+	conn := f.connect(t, importRequest(sentinelAccessToken, sentinelRefreshToken, f.clock.Now().Add(2*time.Hour)))
 	other := f.connect(t, func() connect.ConnectionRequest {
-		r := ccImport(ccAccessToken, ccRefreshToken, f.clock.Now().Add(2*time.Hour))
+		r := importRequest(sentinelAccessToken, sentinelRefreshToken, f.clock.Now().Add(2*time.Hour))
 		r.ConsumerRef = "user-2"
 		return r
 	}())
@@ -1063,23 +999,23 @@ func TestTokenSourceRecheckKeepsServing(t *testing.T) {
 		},
 	} {
 		step()
-		if tok, err := ts.Token(); err != nil || tok.AccessToken != ccAccessToken {
+		if tok, err := ts.Token(); err != nil || tok.AccessToken != sentinelAccessToken {
 			t.Errorf("step %d: Token = %v, %v; want the stored token", i, tok, err)
 		}
 	}
-	if srv.count() != 0 {
-		t.Errorf("%d token requests, want 0", srv.count())
+	if f.srv.count() != 0 {
+		t.Errorf("%d token requests, want 0", f.srv.count())
 	}
 }
 
 // benchTokenSource is a token source of a connection whose token is valid for hours, with the
 // token already handed out once.
 func benchTokenSource(b *testing.B) oauth2.TokenSource {
-	c, err := connect.New(connect.Config{Providers: ccRegistry(b, ccUnusedTokenURL), Apps: ccApps()})
+	c, err := connect.New(connect.Config{Providers: testRegistry(b, newTokenServer(b).URL), Apps: testApps()})
 	if err != nil {
 		b.Fatal(err)
 	}
-	conn, err := c.Connect(context.Background(), ccImport(ccAccessToken, ccRefreshToken, time.Now().Add(3*time.Hour)))
+	conn, err := c.Connect(context.Background(), importRequest(sentinelAccessToken, sentinelRefreshToken, time.Now().Add(3*time.Hour)))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -1107,7 +1043,7 @@ func BenchmarkTokenSource(b *testing.B) {
 // valid token.
 func BenchmarkReuseTokenSource(b *testing.B) {
 	ts := oauth2.ReuseTokenSource(nil, oauth2.StaticTokenSource(&oauth2.Token{
-		AccessToken: ccAccessToken, RefreshToken: ccRefreshToken, Expiry: time.Now().Add(3 * time.Hour),
+		AccessToken: sentinelAccessToken, RefreshToken: sentinelRefreshToken, Expiry: time.Now().Add(3 * time.Hour),
 	}))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -1117,46 +1053,27 @@ func BenchmarkReuseTokenSource(b *testing.B) {
 	}
 }
 
-// ccPausedStore is a memory connection store whose next Get, once armed, reads the record and
-// then holds it back until resume is closed.
-type ccPausedStore struct {
-	*connect.MemoryConnectionStore
-	armed  atomic.Bool
-	paused chan struct{}
-	resume chan struct{}
-}
-
-func (s *ccPausedStore) Get(ctx context.Context, projectID, id string) (*connect.ConnectionRecord, error) {
-	rec, err := s.MemoryConnectionStore.Get(ctx, projectID, id)
-	if s.armed.CompareAndSwap(true, false) {
-		close(s.paused)
-		<-s.resume
-	}
-	return rec, err
-}
-
 // TestTokenSourceDeletedWhileRead: a Token call that read the connection just before it was
 // deleted, and returns after DeleteConnection did, does not hand out the token.
 func TestTokenSourceDeletedWhileRead(t *testing.T) {
-	store := &ccPausedStore{MemoryConnectionStore: connect.NewMemoryConnectionStore(), paused: make(chan struct{}), resume: make(chan struct{})}
-	f := newCCFixture(t, nil, func(c *connect.Config) { c.Connections = store })
-	conn := f.connect(t, ccImport(ccAccessToken, ccRefreshToken, f.clock.Now().Add(2*time.Hour)))
+	f := newFixture(t)
+	conn := f.connect(t, importRequest(sentinelAccessToken, sentinelRefreshToken, f.clock.Now().Add(2*time.Hour)))
 	ts, err := f.c.TokenSource(context.Background(), conn.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	store.armed.Store(true)
+	paused, resume := f.conns.pauseNextGet()
 	type result struct {
 		tok *oauth2.Token
 		err error
 	}
 	done := make(chan result, 1)
 	go func() { tok, err := ts.Token(); done <- result{tok, err} }()
-	<-store.paused
+	<-paused
 	if err := f.c.DeleteConnection(context.Background(), "proj", conn.ID); err != nil {
 		t.Fatal(err)
 	}
-	close(store.resume)
+	close(resume)
 	if r := <-done; r.tok != nil || !errors.Is(r.err, connect.ErrConnectionNotFound) {
 		t.Errorf("Token = %v, %v; want ErrConnectionNotFound", r.tok, r.err)
 	}
