@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -244,6 +245,9 @@ func failedCleanly(err error) bool {
 	return strings.Contains(msg, "redis state store: ") || strings.Contains(msg, "postgres: ")
 }
 
+// storeCall finds the store and the call in a store's error message.
+var storeCall = regexp.MustCompile(`(redis state store|postgres): [a-z]+( [a-z]+)?`)
+
 // tally is what a run of flows came to: how many succeeded, how many failed cleanly, and
 // every broken promise.
 type tally struct {
@@ -252,6 +256,8 @@ type tally struct {
 	// store that failed; storedAnyway counts the failed callbacks whose connection was saved
 	// all the same (the store's answer was lost, not the write): never a loss.
 	cleanAuthorize, cleanCallback, storedAnyway int
+	// failedCalls counts the clean failures by the store call that failed.
+	failedCalls map[string]int
 	// codeRequests counts the authorization_code requests the server saw; redirects, the
 	// callbacks that could send one.
 	codeRequests, redirects int
@@ -275,7 +281,7 @@ func (tl *tally) breaks(format string, args ...any) {
 func (cl *cluster) check(t *testing.T, results []flowResult) tally {
 	t.Helper()
 	ctx := context.Background()
-	tl := tally{flows: len(results)}
+	tl := tally{flows: len(results), failedCalls: map[string]int{}}
 	leftBehind := 0 // failures after which a state may stay in Redis until it expires
 	for _, r := range results {
 		switch {
@@ -288,6 +294,7 @@ func (cl *cluster) check(t *testing.T, results []flowResult) tally {
 				continue
 			}
 			tl.cleanAuthorize++
+			tl.failedCalls[storeCall.FindString(r.authorizeErr.Error())]++
 			leftBehind++ // a Save whose answer was lost may have been done
 		case r.callbackErr != nil:
 			if r.conn != nil {
@@ -298,6 +305,7 @@ func (cl *cluster) check(t *testing.T, results []flowResult) tally {
 				break
 			}
 			tl.cleanCallback++
+			tl.failedCalls[storeCall.FindString(r.callbackErr.Error())]++
 			if strings.Contains(r.callbackErr.Error(), "taking the pending authorization") {
 				leftBehind++ // a Take whose command never ran
 			}
@@ -383,8 +391,8 @@ func (tl tally) fail(t *testing.T) {
 
 // String is the tally as the reports print it.
 func (tl tally) String() string {
-	return fmt.Sprintf("%d flows: %d succeeded, %d failed cleanly at AuthorizeURL and %d at Callback (ErrStoreUnavailable naming the store; %d of those connections were saved all the same); %d code exchanges for %d callbacks; %d states left; %d broken promises",
-		tl.flows, tl.succeeded, tl.cleanAuthorize, tl.cleanCallback, tl.storedAnyway, tl.codeRequests, tl.redirects, tl.statesLeft, len(tl.broken))
+	return fmt.Sprintf("%d flows: %d succeeded, %d failed cleanly at AuthorizeURL and %d at Callback (ErrStoreUnavailable naming the store: %v; %d of those connections were saved all the same); %d code exchanges for %d callbacks; %d states left; %d broken promises",
+		tl.flows, tl.succeeded, tl.cleanAuthorize, tl.cleanCallback, tl.failedCalls, tl.storedAnyway, tl.codeRequests, tl.redirects, tl.statesLeft, len(tl.broken))
 }
 
 // retryClean calls f until it succeeds or fails other than cleanly, at most five times,
