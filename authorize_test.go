@@ -703,3 +703,40 @@ func TestAuthorizationCookie(t *testing.T) {
 		t.Errorf("Callback with the cookie: %v", err)
 	}
 }
+
+func TestConnectorFailsClosed(t *testing.T) {
+	t.Run("store error", func(t *testing.T) {
+		f := newFixture(t)
+		f.states.fail(errors.New("connection refused"))
+		a, err := f.c.AuthorizeURL(context.Background(), oauthRequest("plain"))
+		if a != nil || !errors.Is(err, connect.ErrStoreUnavailable) {
+			t.Fatalf("AuthorizeURL = %v, %v; want no URL and ErrStoreUnavailable", a, err)
+		}
+	})
+	t.Run("random source error", func(t *testing.T) {
+		f := newFixture(t, func(c *connect.Config) { c.Rand = errReader{} })
+		a, err := f.c.AuthorizeURL(context.Background(), oauthRequest("plain"))
+		if a != nil || !errors.Is(err, connect.ErrRandom) {
+			t.Fatalf("AuthorizeURL = %v, %v; want no URL and ErrRandom", a, err)
+		}
+		if f.states.callCount() != 0 {
+			t.Errorf("store called %d times", f.states.callCount())
+		}
+	})
+	t.Run("short random source", func(t *testing.T) {
+		f := newFixture(t, func(c *connect.Config) { c.Rand = io.LimitReader(zeroReader{}, 40) })
+		a, err := f.c.AuthorizeURL(context.Background(), oauthRequest("plain"))
+		if a != nil || !errors.Is(err, connect.ErrRandom) {
+			t.Fatalf("AuthorizeURL = %v, %v; want no URL and ErrRandom", a, err)
+		}
+	})
+	t.Run("cancelled context", func(t *testing.T) {
+		f := newFixture(t, func(c *connect.Config) { c.States = state.NewMemoryStore() })
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		a, err := f.c.AuthorizeURL(ctx, oauthRequest("plain"))
+		if a != nil || err == nil {
+			t.Fatalf("AuthorizeURL = %v, %v; want an error", a, err)
+		}
+	})
+}

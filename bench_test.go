@@ -231,3 +231,48 @@ func BenchmarkCallback(b *testing.B) {
 		}
 	})
 }
+
+// benchTokenSource is a token source of a connection whose token is valid for hours, with the
+// token already handed out once.
+func benchTokenSource(b *testing.B) oauth2.TokenSource {
+	c, err := connect.New(connect.Config{Providers: testRegistry(b, newTokenServer(b).URL), Apps: testApps()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	conn, err := c.Connect(context.Background(), importRequest(sentinelAccessToken, sentinelRefreshToken, time.Now().Add(3*time.Hour)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ts, err := c.TokenSource(context.Background(), conn.ID)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := ts.Token(); err != nil {
+		b.Fatal(err)
+	}
+	return ts
+}
+
+func BenchmarkTokenSource(b *testing.B) {
+	ts := benchTokenSource(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ts.Token(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkReuseTokenSource is the baseline of BenchmarkTokenSource: x/oauth2's cache of a
+// valid token.
+func BenchmarkReuseTokenSource(b *testing.B) {
+	ts := oauth2.ReuseTokenSource(nil, oauth2.StaticTokenSource(&oauth2.Token{
+		AccessToken: sentinelAccessToken, RefreshToken: sentinelRefreshToken, Expiry: time.Now().Add(3 * time.Hour),
+	}))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ts.Token(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

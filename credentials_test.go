@@ -16,7 +16,6 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/connectkit/connect"
-	"github.com/connectkit/connect/providers"
 )
 
 func TestConnectAPIKey(t *testing.T) {
@@ -634,83 +633,6 @@ func TestConnectWorkspaceAndMetadata(t *testing.T) {
 	}
 }
 
-func TestConnectionOwnership(t *testing.T) {
-	ctx := context.Background()
-	f := newFixture(t)
-	r := connectionRequest("keyed")
-	r.ProjectID = "projA"
-	r.APIKey = sentinelAPIKey
-	a := f.connect(t, r)
-
-	tests := []struct {
-		name string
-		call func() error
-	}{
-		{"Connection", func() error { _, err := f.c.Connection(ctx, "projB", a.ID); return err }},
-		{"Credentials", func() error { _, err := f.c.Credentials(ctx, "projB", a.ID); return err }},
-		{"DeleteConnection", func() error { return f.c.DeleteConnection(ctx, "projB", a.ID) }},
-		{"store Get", func() error { _, err := f.conns.Get(ctx, "projB", a.ID); return err }},
-		{"store Delete", func() error { return f.conns.Delete(ctx, "projB", a.ID) }},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if err := tt.call(); !errors.Is(err, connect.ErrConnectionNotFound) {
-				t.Errorf("%s from projB = %v, want ErrConnectionNotFound", tt.name, err)
-			}
-		})
-	}
-	if conns, err := f.c.Connections(ctx, "projB", connect.ConnectionFilter{}); err != nil || len(conns) != 0 {
-		t.Errorf("Connections(projB) = %d, %v; want none", len(conns), err)
-	}
-
-	t.Run("store Put over another project's record", func(t *testing.T) {
-		rec, err := f.conns.Get(ctx, "projA", a.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		steal := rec.Clone()
-		steal.Connection.ProjectID = "projB"
-		steal.Credentials = []byte{0, '{', '}'}
-		if err := f.conns.Put(ctx, steal); err == nil {
-			t.Errorf("Put of projB's record with A's id at A's version succeeded")
-		}
-		steal.Version = 0
-		if err := f.conns.Put(ctx, steal); !errors.Is(err, connect.ErrConflict) {
-			t.Errorf("Put creating projB's record with A's id = %v, want ErrConflict", err)
-		}
-		after, err := f.conns.Get(ctx, "projA", a.ID)
-		if err != nil || after.Version != rec.Version || !bytes.Equal(after.Credentials, rec.Credentials) {
-			t.Errorf("A's record changed: %v", err)
-		}
-	})
-
-	// A's connection is untouched and still usable.
-	if got, err := f.c.Connection(ctx, "projA", a.ID); err != nil || got.ID != a.ID {
-		t.Fatalf("Connection(projA) = %v, %v", got, err)
-	}
-	if cr, err := f.c.Credentials(ctx, "projA", a.ID); err != nil || cr.APIKey.Reveal() != sentinelAPIKey {
-		t.Errorf("Credentials(projA): %v", err)
-	}
-	if ev := f.events.ofType(connect.EventConnectionDeleted); len(ev) != 0 {
-		t.Errorf("a refused delete emitted %d deleted events", len(ev))
-	}
-	for _, call := range []func() error{
-		func() error { _, err := f.c.Connection(ctx, "", a.ID); return err },
-		func() error { return f.c.DeleteConnection(ctx, "", a.ID) },
-		func() error { _, err := f.c.Credentials(ctx, "", a.ID); return err },
-	} {
-		if err := call(); !errors.Is(err, connect.ErrInvalidRequest) {
-			t.Errorf("a call without a project = %v, want ErrInvalidRequest", err)
-		}
-	}
-	if err := f.c.DeleteConnection(ctx, "projA", a.ID); err != nil {
-		t.Fatalf("DeleteConnection(projA): %v", err)
-	}
-	if _, err := f.c.Connection(ctx, "projA", a.ID); !errors.Is(err, connect.ErrConnectionNotFound) {
-		t.Errorf("Connection after delete = %v, want ErrConnectionNotFound", err)
-	}
-}
-
 func TestCredentialsNeverShowSecrets(t *testing.T) {
 	f := newFixture(t)
 	r := connectionRequest("custom")
@@ -756,50 +678,4 @@ func TestConnectStoreFailure(t *testing.T) {
 	if len(evs) != 1 || evs[0].Type != connect.EventConnectionError || !errors.Is(evs[0].Err, connect.ErrStoreUnavailable) {
 		t.Errorf("events = %+v, want one connection.error", evs)
 	}
-}
-
-func TestConnectionIDsAreChecked(t *testing.T) {
-	c, err := connect.New(connect.Config{Providers: providers.NewRegistry()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := context.Background()
-	for _, tt := range []struct{ project, id, field string }{
-		{"proj", "", "id"},
-		{"proj", strings.Repeat("a", 256), "id"},
-		{"proj", "a/../b", "id"},
-		{"proj", "a\nb", "id"},
-		{"", "abc", "projectId"},
-		{"p q", "abc", "projectId"},
-	} {
-		_, err := c.Connection(ctx, tt.project, tt.id)
-		assertField(t, err, tt.field)
-		assertField(t, c.DeleteConnection(ctx, tt.project, tt.id), tt.field)
-		_, err = c.Credentials(ctx, tt.project, tt.id)
-		assertField(t, err, tt.field)
-		if tt.field == "id" {
-			_, err = c.TokenSource(ctx, tt.id)
-			assertField(t, err, "id")
-		}
-	}
-}
-
-func TestTokenSourceForIsScopedByProject(t *testing.T) {
-	f := newFixture(t)
-	conn, err := f.c.Callback(context.Background(), callbackRequest("code=c&state="+f.begin(t).State))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.c.TokenSourceFor(context.Background(), "other-project", conn.ID); !errors.Is(err, connect.ErrConnectionNotFound) {
-		t.Errorf("TokenSourceFor(another project) = %v, want ErrConnectionNotFound", err)
-	}
-	ts, err := f.c.TokenSourceFor(context.Background(), conn.ProjectID, conn.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if tok, err := ts.Token(); err != nil || tok.AccessToken != sentinelAccessToken {
-		t.Errorf("Token = %v, %v", tok, err)
-	}
-	_, err = f.c.TokenSourceFor(context.Background(), "", conn.ID)
-	assertField(t, err, "projectId")
 }

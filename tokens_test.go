@@ -1008,51 +1008,6 @@ func TestTokenSourceRecheckKeepsServing(t *testing.T) {
 	}
 }
 
-// benchTokenSource is a token source of a connection whose token is valid for hours, with the
-// token already handed out once.
-func benchTokenSource(b *testing.B) oauth2.TokenSource {
-	c, err := connect.New(connect.Config{Providers: testRegistry(b, newTokenServer(b).URL), Apps: testApps()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	conn, err := c.Connect(context.Background(), importRequest(sentinelAccessToken, sentinelRefreshToken, time.Now().Add(3*time.Hour)))
-	if err != nil {
-		b.Fatal(err)
-	}
-	ts, err := c.TokenSource(context.Background(), conn.ID)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := ts.Token(); err != nil {
-		b.Fatal(err)
-	}
-	return ts
-}
-
-func BenchmarkTokenSource(b *testing.B) {
-	ts := benchTokenSource(b)
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := ts.Token(); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
-// BenchmarkReuseTokenSource is the baseline of BenchmarkTokenSource: x/oauth2's cache of a
-// valid token.
-func BenchmarkReuseTokenSource(b *testing.B) {
-	ts := oauth2.ReuseTokenSource(nil, oauth2.StaticTokenSource(&oauth2.Token{
-		AccessToken: sentinelAccessToken, RefreshToken: sentinelRefreshToken, Expiry: time.Now().Add(3 * time.Hour),
-	}))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := ts.Token(); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
 // TestTokenSourceDeletedWhileRead: a Token call that read the connection just before it was
 // deleted, and returns after DeleteConnection did, does not hand out the token.
 func TestTokenSourceDeletedWhileRead(t *testing.T) {
@@ -1077,4 +1032,24 @@ func TestTokenSourceDeletedWhileRead(t *testing.T) {
 	if r := <-done; r.tok != nil || !errors.Is(r.err, connect.ErrConnectionNotFound) {
 		t.Errorf("Token = %v, %v; want ErrConnectionNotFound", r.tok, r.err)
 	}
+}
+
+func TestTokenSourceForIsScopedByProject(t *testing.T) {
+	f := newFixture(t)
+	conn, err := f.c.Callback(context.Background(), callbackRequest("code=c&state="+f.begin(t).State))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.c.TokenSourceFor(context.Background(), "other-project", conn.ID); !errors.Is(err, connect.ErrConnectionNotFound) {
+		t.Errorf("TokenSourceFor(another project) = %v, want ErrConnectionNotFound", err)
+	}
+	ts, err := f.c.TokenSourceFor(context.Background(), conn.ProjectID, conn.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok, err := ts.Token(); err != nil || tok.AccessToken != sentinelAccessToken {
+		t.Errorf("Token = %v, %v", tok, err)
+	}
+	_, err = f.c.TokenSourceFor(context.Background(), "", conn.ID)
+	assertField(t, err, "projectId")
 }
