@@ -36,7 +36,7 @@ func (a *ProviderApp) Validate() error {
 	} {
 		if f.value == "" {
 			add(f.name, "required")
-		} else if len(f.value) > 255 || !ident(f.value) {
+		} else if len(f.value) > 255 || !syntax.Ident(f.value) {
 			add(f.name, "must be letters, digits and . _ : @ - (at most 255)")
 		}
 	}

@@ -322,7 +322,7 @@ func parsePrompt(s string) (prompt, error) {
 		if i >= 0 {
 			v = rest[:i]
 		}
-		if !promptToken(v) {
+		if !syntax.PromptValue(v) {
 			return p, invalid("prompt", "values must be lowercase tokens (a-z, 0-9, _) joined by + or a space", ErrInvalidPrompt)
 		}
 		if !slices.Contains(p.values[:p.n], v) {
@@ -364,17 +364,6 @@ func (p *prompt) write(b *strings.Builder) {
 		}
 		b.WriteString(v)
 	}
-}
-
-// promptToken reports whether v is a prompt value: a lowercase letter, then up to 63
-// lowercase letters, digits and "_".
-func promptToken(v string) bool {
-	if v == "" || len(v) > 64 || v[0] < 'a' || v[0] > 'z' {
-		return false
-	}
-	return !strings.ContainsFunc(v, func(r rune) bool {
-		return !('a' <= r && r <= 'z' || '0' <= r && r <= '9' || r == '_')
-	})
 }
 
 // parseExtraParams parses additionalParams strictly: key=value pairs joined by "&", keys

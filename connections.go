@@ -10,6 +10,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/connectkit/connect/internal/syntax"
 )
 
 // Status is a connection's state, as Ampersand reports it.
@@ -424,7 +426,7 @@ func checkIDs(projectID, id string) error {
 	var fields []FieldError
 	if projectID == "" {
 		fields = append(fields, FieldError{Field: "projectId", Message: "required"})
-	} else if len(projectID) > 255 || !ident(projectID) {
+	} else if len(projectID) > 255 || !syntax.Ident(projectID) {
 		fields = append(fields, FieldError{Field: "projectId", Message: "must be letters, digits and . _ : @ - (at most 255)"})
 	}
 	if err := checkConnectionID(id); err != nil {
@@ -438,7 +440,7 @@ func checkIDs(projectID, id string) error {
 
 // checkConnectionID checks a connection id: 1 to 255 identifier characters.
 func checkConnectionID(id string) error {
-	if id == "" || len(id) > 255 || !ident(id) {
+	if id == "" || len(id) > 255 || !syntax.Ident(id) {
 		return errors.New("must be 1 to 255 letters, digits and . _ : @ -")
 	}
 	return nil

@@ -207,7 +207,7 @@ func newValidator() *validator.Validate {
 		}
 	}
 	must(v.RegisterValidation("ident", func(fl validator.FieldLevel) bool {
-		return ident(fl.Field().String())
+		return syntax.Ident(fl.Field().String())
 	}))
 	// Values that may reach a header or a log line are text: no CR or LF in them.
 	must(v.RegisterValidation("text", func(fl validator.FieldLevel) bool {
@@ -224,21 +224,6 @@ func newValidator() *validator.Validate {
 		return len(s) <= maxScopeLen && syntax.ScopeToken(s)
 	}))
 	return v
-}
-
-// ident reports whether s is empty or an identifier: letters, digits and . _ : @ -, starting
-// with a letter or digit.
-func ident(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		case (c == '.' || c == '_' || c == ':' || c == '@' || c == '-') && i > 0:
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 func validateStruct(s any) error {

@@ -43,8 +43,8 @@ func TestLookupDoesNotAllocate(t *testing.T) {
 // and its host.
 func BenchmarkEndpoints(b *testing.B) {
 	p := lookup(b, providers.Default(), "zendesk")
-	values := metadata.Values{"workspace": "acme"}
-	if err := p.ResolveInPlace(values); err != nil {
+	values, err := p.Resolve(metadata.Values{"workspace": "acme"})
+	if err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()

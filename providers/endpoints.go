@@ -1,7 +1,6 @@
 package providers
 
 import (
-	"maps"
 	"slices"
 
 	"github.com/connectkit/connect/metadata"
@@ -12,50 +11,28 @@ import (
 // failing its rule, or a value for an input the provider does not declare is a
 // *[metadata.ValueError] naming the input; values is not changed.
 func (p *Provider) Resolve(values metadata.Values) (metadata.Values, error) {
-	out := make(metadata.Values, max(len(p.Inputs), len(values)))
-	maps.Copy(out, values)
-	if err := p.ResolveInPlace(out); err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-// ResolveInPlace is [Provider.Resolve] for a map the caller owns: it puts the values in
-// canonical form and fills in the defaults in values itself, sparing a copy. On an error,
-// values is left in an unspecified state.
-func (p *Provider) ResolveInPlace(values metadata.Values) error {
-	// Every value must be for a declared input: counting the declared ones present spares
-	// a walk of the map unless some value is not.
-	declared := 0
-	for i := range p.Inputs {
-		if _, ok := values[p.Inputs[i].Name]; ok {
-			declared++
+	for name := range values {
+		if p.input(name) == nil {
+			return nil, &metadata.ValueError{Input: name, Err: ErrUnknownInput}
 		}
 	}
-	if declared != len(values) {
-		for name := range values {
-			if p.input(name) == nil {
-				return &metadata.ValueError{Input: name, Err: ErrUnknownInput}
-			}
-		}
-	}
+	out := make(metadata.Values, len(p.Inputs))
 	for i := range p.Inputs {
 		in := &p.Inputs[i]
 		v := values[in.Name]
 		if v == "" && in.Optional {
 			if in.Default == "" {
-				delete(values, in.Name)
 				continue
 			}
 			v = in.Default
 		}
 		c, err := in.Normalize(v)
 		if err != nil {
-			return &metadata.ValueError{Input: in.Name, Err: err}
+			return nil, &metadata.ValueError{Input: in.Name, Err: err}
 		}
-		values[in.Name] = c
+		out[in.Name] = c
 	}
-	return nil
+	return out, nil
 }
 
 // Endpoints renders the authorize and token URLs from values resolved by [Provider.Resolve].
@@ -108,9 +85,6 @@ func (p *Provider) MatchAuthURL(rawURL string) (metadata.Values, error) {
 	}
 	return values, err
 }
-
-// EncodedAuthParams returns the fixed authorize parameters, URL-encoded in key order.
-func (p *Provider) EncodedAuthParams() string { return p.authParams }
 
 // Separator returns the scope separator: ScopeSeparator, or a space.
 func (p *Provider) Separator() string { return p.scopeSeparator() }

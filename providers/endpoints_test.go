@@ -11,30 +11,6 @@ import (
 	"github.com/connectkit/connect/providers"
 )
 
-func TestEncodedAuthParams(t *testing.T) {
-	tests := []struct {
-		name   string
-		params map[string]string
-		want   string
-	}{
-		{name: "none", params: nil, want: ""},
-		{name: "empty map", params: map[string]string{}, want: ""},
-		{name: "one", params: map[string]string{"audience": "api.atlassian.com"}, want: "audience=api.atlassian.com"},
-		{name: "sorted and encoded", params: map[string]string{"z": "1", "access_type": "a b&c=d#e", "A": "x/y"},
-			want: "A=x%2Fy&access_type=a+b%26c%3Dd%23e&z=1"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			p := minimal()
-			p.AuthParams = tt.params
-			mustPrepare(t, p)
-			if got := p.EncodedAuthParams(); got != tt.want {
-				t.Errorf("EncodedAuthParams() = %q, want %q", got, tt.want)
-			}
-		})
-	}
-}
-
 func TestSeparator(t *testing.T) {
 	for _, sep := range []string{"", " ", ",", "+"} {
 		p := minimal()
@@ -158,10 +134,6 @@ func TestResolve(t *testing.T) {
 			again, err := p.Resolve(got)
 			if err != nil || !maps.Equal(again, got) {
 				t.Errorf("Resolve(Resolve(x)) = %v, %v; want %v (idempotent)", again, err, got)
-			}
-			inPlace := maps.Clone(tt.values)
-			if err := p.ResolveInPlace(inPlace); err != nil || !maps.Equal(inPlace, got) {
-				t.Errorf("ResolveInPlace(%q) left %v, %v; want %v", tt.values, inPlace, err, got)
 			}
 			if _, _, err := p.Endpoints(got); err != nil {
 				t.Errorf("Endpoints(%v) = %v, want nil", got, err)

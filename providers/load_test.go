@@ -1,6 +1,7 @@
 package providers_test
 
 import (
+	"maps"
 	"strings"
 	"testing"
 
@@ -80,8 +81,8 @@ func TestLoadPrepares(t *testing.T) {
 		t.Fatalf("Load = %v", err)
 	}
 	p := lookup(t, r, "zendesk-test")
-	if got, want := p.EncodedAuthParams(), "a=1&b=2"; got != want {
-		t.Errorf("EncodedAuthParams() = %q, want %q", got, want)
+	if want := map[string]string{"a": "1", "b": "2"}; !maps.Equal(p.AuthParams, want) {
+		t.Errorf("AuthParams = %v, want %v", p.AuthParams, want)
 	}
 	authURL, _, err := p.Endpoints(map[string]string{"workspace": "acme"})
 	if err != nil || authURL != "https://acme.zendesk.com/oauth/authorizations/new" {

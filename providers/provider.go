@@ -186,7 +186,6 @@ type Provider struct {
 	CustomAuth []Field `json:"customAuth,omitempty"`
 
 	authURL, tokenURL, defaultAuthURL, defaultTokenURL, refreshURL *metadata.Template
-	authParams                                                     string // AuthParams, URL-encoded
 }
 
 var providerName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
@@ -376,7 +375,7 @@ func (p *Provider) checkScopes() error {
 		return fmt.Errorf("scopeSeparator %q must be a space, a comma or +", p.ScopeSeparator)
 	}
 	for _, s := range p.DefaultScopes {
-		if !ScopeToken(s) || strings.Contains(s, p.scopeSeparator()) {
+		if !syntax.ScopeToken(s) || strings.Contains(s, p.scopeSeparator()) {
 			return fmt.Errorf("default scope %q is not a scope token (RFC 6749 §3.3)", s)
 		}
 	}
@@ -396,7 +395,7 @@ func (p *Provider) checkRefresh() error {
 			return fmt.Errorf("refresh by %q takes no scope, param or value", p.Refresh.By)
 		}
 	case RefreshByScope:
-		if !ScopeToken(p.Refresh.Scope) || strings.Contains(p.Refresh.Scope, p.scopeSeparator()) ||
+		if !syntax.ScopeToken(p.Refresh.Scope) || strings.Contains(p.Refresh.Scope, p.scopeSeparator()) ||
 			p.Refresh.Param != "" || p.Refresh.Value != "" {
 			return fmt.Errorf("refresh by scope needs a scope token and nothing else")
 		}
@@ -428,10 +427,8 @@ func (p *Provider) checkPrompt() error {
 	return nil
 }
 
-// checkParams checks the fixed authorize and token parameters, none of them reserved, and
-// encodes the authorize parameters once.
+// checkParams checks the fixed authorize and token parameters, none of them reserved.
 func (p *Provider) checkParams() error {
-	q := url.Values{}
 	for k, v := range p.AuthParams {
 		if Reserved(k) {
 			return fmt.Errorf("authParams: %s is reserved", k)
@@ -447,9 +444,7 @@ func (p *Provider) checkParams() error {
 		if p.Refresh.By == RefreshByParam && NormalizeParam(k) == NormalizeParam(p.Refresh.Param) {
 			return fmt.Errorf("authParams: %s is the refresh param", k)
 		}
-		q.Set(k, v)
 	}
-	p.authParams = q.Encode() // sorted by key: stable URLs
 	for k, v := range p.TokenParams {
 		if ReservedTokenParam(k) {
 			return fmt.Errorf("tokenParams: %s is a parameter of the token request itself", k)
@@ -550,19 +545,11 @@ func (p *Provider) scopeSeparator() string {
 	return p.ScopeSeparator
 }
 
-// ScopeToken reports whether s is a scope token of RFC 6749 §3.3: one or more of
-// %x21 / %x23-5B / %x5D-7E, so no space, double quote or backslash.
-func ScopeToken(s string) bool { return syntax.ScopeToken(s) }
-
+// promptValue reports whether s is one or more prompt values joined by spaces.
 func promptValue(s string) bool {
-	for _, v := range strings.Split(s, " ") {
-		if v == "" {
+	for v := range strings.SplitSeq(s, " ") {
+		if !syntax.PromptValue(v) {
 			return false
-		}
-		for i := 0; i < len(v); i++ {
-			if c := v[i]; !('a' <= c && c <= 'z' || c == '_') {
-				return false
-			}
 		}
 	}
 	return true

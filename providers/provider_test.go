@@ -14,9 +14,6 @@ func TestPrepareMinimal(t *testing.T) {
 	if got := p.Separator(); got != " " {
 		t.Errorf("Separator() = %q, want %q", got, " ")
 	}
-	if got := p.EncodedAuthParams(); got != "" {
-		t.Errorf("EncodedAuthParams() = %q, want \"\"", got)
-	}
 	kinds := []struct {
 		kind providers.AuthKind
 		want bool
@@ -385,30 +382,6 @@ func TestReserved(t *testing.T) {
 	for _, v := range []string{"audience", "access_type", "AUDIENCE", "resource", "login_hint", "states", "scopes", "", "code_"} {
 		if providers.Reserved(v) {
 			t.Errorf("Reserved(%q) = true, want false", v)
-		}
-	}
-}
-
-func TestScopeToken(t *testing.T) {
-	tests := []struct {
-		s    string
-		want bool
-	}{
-		{"openid", true},
-		{"read:user", true},
-		{"https://www.googleapis.com/auth/drive", true},
-		{"!#[]~", true},
-		{"", false},
-		{"read write", false},
-		{`a"b`, false},
-		{`a\b`, false},
-		{"a\tb", false},
-		{"a\x7f", false},
-		{"caf\u00e9", false},
-	}
-	for _, tt := range tests {
-		if got := providers.ScopeToken(tt.s); got != tt.want {
-			t.Errorf("ScopeToken(%q) = %v, want %v", tt.s, got, tt.want)
 		}
 	}
 }

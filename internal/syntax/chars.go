@@ -160,3 +160,35 @@ func ID(s string) bool { return ErrorCode(s) }
 // Base64URL reports whether s is non-empty and has only characters of the base64url alphabet
 // (A-Z a-z 0-9 - _), without padding.
 func Base64URL(s string) bool { return s != "" && all(s, base64URL) }
+
+// MaxPromptValue is the longest value [PromptValue] accepts.
+const MaxPromptValue = 64
+
+// PromptValue reports whether v is one prompt value (OpenID Connect Core §3.1.2.1, which
+// allows extensions): a lowercase letter, then up to 63 lowercase letters, digits and "_".
+func PromptValue(v string) bool {
+	if v == "" || len(v) > MaxPromptValue || v[0] < 'a' || v[0] > 'z' {
+		return false
+	}
+	for i := 1; i < len(v); i++ {
+		if c := v[i]; !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// Ident reports whether s is empty or an identifier of a request (a project, provider or app
+// id): ASCII letters, digits and . _ : @ -, starting with a letter or digit.
+func Ident(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case (c == '.' || c == '_' || c == ':' || c == '@' || c == '-') && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
