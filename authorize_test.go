@@ -423,10 +423,10 @@ func TestConnectorAppChoice(t *testing.T) {
 	}
 }
 
-// TestConnectorAuthorizeURLFromSeed002 covers Versori's authorizeUrl and clientId: the
+// TestConnectorAuthorizeURLFromVersoriInitialise covers Versori's authorizeUrl and clientId: the
 // provider's inputs are read from the authorize URL, which can never point the flow elsewhere,
 // and the client id must be the app's.
-func TestConnectorAuthorizeURLFromSeed002(t *testing.T) {
+func TestConnectorAuthorizeURLFromVersoriInitialise(t *testing.T) {
 	tests := []struct {
 		name      string
 		provider  string

@@ -16,7 +16,7 @@ import (
 )
 
 // The body of Ampersand's oauth-connect curl example, byte for byte.
-const seed000Body = `
+const ampersandOAuthConnectBody = `
 {
   "projectId": "my-project",
   "provider": "salesforce",
@@ -25,9 +25,9 @@ const seed000Body = `
 }
 `
 
-func TestOAuthConnectRequestDecodesSeed000(t *testing.T) {
+func TestOAuthConnectRequestDecodesAmpersandOAuthConnect(t *testing.T) {
 	var req connect.OAuthConnectRequest
-	if err := json.Unmarshal([]byte(seed000Body), &req); err != nil {
+	if err := json.Unmarshal([]byte(ampersandOAuthConnectBody), &req); err != nil {
 		t.Fatal(err)
 	}
 	want := connect.OAuthConnectRequest{ProjectID: "my-project", Provider: "salesforce", GroupRef: "group-123", ConsumerRef: "user_123456"}
@@ -188,7 +188,7 @@ func TestConnectionRequestNeverShowsSecrets(t *testing.T) {
 // accepted has its required fields and no control character in its text, and every refusal
 // is a *ValidationError matching ErrInvalidRequest that names fields by their JSON names.
 func FuzzOAuthConnectRequestValidate(f *testing.F) {
-	f.Add(seed000Body)
+	f.Add(ampersandOAuthConnectBody)
 	f.Add(`{"projectId":"p:1","provider":"a.b","groupRef":"g\u007f","consumerRef":"c","groupName":"\u00d1ame"}`)
 	f.Add(`{"projectId":"proj","provider":"x","groupRef":"g","consumerRef":"c","providerMetadata":{"a b":{"value":""}}}`)
 	f.Add(`{"projectId":"proj","provider":"x","groupRef":"g","consumerRef":"c","scopes":["a"],"prompt":"consent"}`)
