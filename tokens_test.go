@@ -386,7 +386,7 @@ func TestTokenSourceExpiresInOutOfRange(t *testing.T) {
 	}
 }
 
-// ccAbs is |d|, saturated: time.Sub of a zero time gives math.MinInt64, whose negation
+// absDuration is |d|, saturated: time.Sub of a zero time gives math.MinInt64, whose negation
 // overflows back to itself.
 func absDuration(d time.Duration) time.Duration {
 	if d == math.MinInt64 {
