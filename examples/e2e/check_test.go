@@ -76,6 +76,17 @@ func TestCheckCatchesBrokenPromises(t *testing.T) {
 			return rs
 		}, "none of 3 flows succeeded"},
 	}
+	// Flows that failed cleanly are counted, not broken: one refused at AuthorizeURL, one
+	// whose Callback failed though its connection was saved (the store's answer was lost).
+	t.Run("clean failures", func(t *testing.T) {
+		rs := slices.Clone(good)
+		rs[0].conn, rs[0].callbackErr = nil, storeErr
+		rs = append(rs, flowResult{consumer: "user-refused", authorizeErr: fmt.Errorf("%w: saving the pending authorization: redis state store: save: i/o timeout", connect.ErrStoreUnavailable)})
+		tl := cl.check(t, rs)
+		if len(tl.broken) != 0 || tl.succeeded != 2 || tl.cleanAuthorize != 1 || tl.cleanCallback != 1 || tl.storedAnyway != 1 {
+			t.Errorf("check = %s: %q; want 2 succeeded, 1 clean failure at each step, 1 saved anyway, nothing broken", tl, tl.broken)
+		}
+	})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rs := tt.tamper(slices.Clone(good))
