@@ -13,6 +13,7 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/connectkit/connect/keyring"
+	"github.com/connectkit/connect/metadata"
 	"github.com/connectkit/connect/providers"
 )
 
@@ -37,103 +38,128 @@ func (c *Connector) Connect(ctx context.Context, req ConnectionRequest) (*Connec
 	if err != nil {
 		return nil, err
 	}
-	md := ProviderMetadata{}
-	for k, v := range metadataOnly(values) {
-		md[k] = MetadataValue{Value: v, Source: "input"}
+	refreshURL, err := p.RefreshEndpoint(values)
+	if err != nil {
+		return nil, inputError(err)
 	}
+	conn := newConnection(&req, p, values, scheme)
+	cr := &credentials{TokenURL: tokenURL, RefreshURL: refreshURL, ObtainedAt: c.now()}
+	if err := c.takeCredentials(ctx, &req, kind, p, conn, cr); err != nil {
+		return nil, err
+	}
+	return c.upsert(ctx, conn, cr)
+}
+
+// newConnection is the connection a request describes, before its credentials are taken.
+func newConnection(req *ConnectionRequest, p *providers.Provider, values metadata.Values, scheme AuthScheme) *Connection {
 	conn := &Connection{
 		ProjectID:            req.ProjectID,
 		Provider:             p.Name,
 		Group:                Group{Ref: req.GroupRef, Name: orDefault(req.GroupName, req.GroupRef)},
 		Consumer:             Consumer{Ref: req.ConsumerRef, Name: orDefault(req.ConsumerName, req.ConsumerRef)},
 		ProviderWorkspaceRef: values["workspace"],
-		ProviderMetadata:     md,
 		AuthScheme:           scheme,
 		Status:               StatusCreated,
 	}
-	if len(conn.ProviderMetadata) == 0 {
-		conn.ProviderMetadata = nil
+	for k, v := range metadataOnly(values) {
+		conn.providerMetadata()[k] = MetadataValue{Value: v, Source: "input"}
 	}
-	refreshURL, err := p.RefreshEndpoint(values)
-	if err != nil {
-		return nil, inputError(err)
-	}
-	cr := &credentials{TokenURL: tokenURL, RefreshURL: refreshURL, ObtainedAt: c.now()}
+	return conn
+}
 
+// takeCredentials puts the request's credentials of the kind into cr, running the grant
+// the kind names, and sets what the grant tells of the connection.
+func (c *Connector) takeCredentials(ctx context.Context, req *ConnectionRequest, kind providers.AuthKind,
+	p *providers.Provider, conn *Connection, cr *credentials) error {
+	var err error
 	switch kind {
 	case providers.APIKey:
 		cr.APIKey = req.APIKey.Reveal()
 	case providers.BasicAuth:
 		cr.Username, cr.Password = req.BasicAuth.Username, req.BasicAuth.Password.Reveal()
 	case providers.CustomAuth:
-		if cr.Custom, err = checkCustomAuth(p, req.CustomAuth); err != nil {
-			return nil, err
-		}
+		cr.Custom, err = checkCustomAuth(p, req.CustomAuth)
 	case providers.OAuth2ClientCredentials:
-		cc := req.OAuth2ClientCredentials
-		if err := checkScopeList("oauth2ClientCredentials.scopes", cc.Scopes, p.Separator()); err != nil {
-			return nil, err
-		}
-		cr.ClientID, cr.ClientSecret, cr.Scopes = cc.ClientID, cc.ClientSecret.Reveal(), cc.Scopes
-		tok, err := c.clientCredentialsToken(ctx, p, cr)
-		if err != nil {
-			c.emit(ctx, EventConnectionError, req.ProjectID, p.Name, nil, err)
-			return nil, err
-		}
-		cr.AccessToken, cr.TokenType, cr.Expiry = tok.AccessToken, tok.TokenType, c.expiry(tok)
-		conn.Status, conn.Scopes = StatusWorking, grantedScopes(tok, cc.Scopes, p.Separator())
+		err = c.grantClientCredentials(ctx, req.OAuth2ClientCredentials, p, conn, cr)
 	case providers.OAuth2PasswordCredentials:
-		pc := req.OAuth2PasswordCredentials
-		if err := checkScopeList("oauth2PasswordCredentials.scopes", pc.Scopes, p.Separator()); err != nil {
-			return nil, err
-		}
-		cfg := oauth2.Config{
-			ClientID: pc.ClientID, ClientSecret: pc.ClientSecret.Reveal(), Scopes: pc.Scopes,
-			Endpoint: oauth2.Endpoint{TokenURL: tokenURL, AuthStyle: authStyle(p)},
-		}
-		tok, err := cfg.PasswordCredentialsToken(c.clientContext(ctx), pc.Username, pc.Password.Reveal())
-		if err == nil {
-			err = checkToken(tok)
-		} else {
-			err = tokenError(err, pc.Password.Reveal(), pc.ClientSecret.Reveal(), pc.Username)
-		}
-		if err != nil {
-			c.emit(ctx, EventConnectionError, req.ProjectID, p.Name, nil, err)
-			return nil, err
-		}
-		cr.ClientID, cr.ClientSecret, cr.Scopes = pc.ClientID, pc.ClientSecret.Reveal(), pc.Scopes
-		cr.AccessToken, cr.RefreshToken, cr.TokenType, cr.Expiry = tok.AccessToken, tok.RefreshToken, tok.TokenType, c.expiry(tok)
-		conn.Status, conn.Scopes = StatusWorking, grantedScopes(tok, pc.Scopes, p.Separator())
-		if err := readTokenMetadata(p, tok, conn.providerMetadata()); err != nil {
-			return nil, err
-		}
+		err = c.grantPassword(ctx, req.OAuth2PasswordCredentials, p, conn, cr)
 	case providers.OAuth2AuthorizationCode:
-		ac := req.OAuth2AuthorizationCode
-		if err := checkScopeList("oauth2AuthorizationCode.scopes", ac.Scopes, p.Separator()); err != nil {
-			return nil, err
-		}
-		cr.AccessToken = ac.AccessToken.Token.Reveal()
-		if ac.AccessToken.ExpiresAt != nil {
-			cr.Expiry = *ac.AccessToken.ExpiresAt
-		}
-		if ac.RefreshToken != nil {
-			cr.RefreshToken = ac.RefreshToken.Token.Reveal()
-		}
-		conn.Scopes = ac.Scopes
-		// Refreshing needs the client: the project's default app for the provider.
-		sctx, cancel := c.storeContext(ctx)
-		app, err := c.apps.App(sctx, req.ProjectID, p.Name, "")
-		cancel()
-		switch {
-		case err == nil:
-			conn.ProviderApp = &ConnectionApp{ID: app.ID, ClientID: app.ClientID}
-		case !errors.Is(err, ErrAppNotFound):
-			return nil, fmt.Errorf("%w: looking up the provider app: %w", ErrStoreUnavailable, err)
-		case cr.RefreshToken != "":
-			return nil, invalid("oauth2AuthorizationCode.refreshToken", "refreshing needs a provider app for "+p.Name+" in the project", ErrAppNotFound)
-		}
+		err = c.importTokens(ctx, req.OAuth2AuthorizationCode, p, conn, cr)
 	}
-	return c.upsert(ctx, conn, cr)
+	return err
+}
+
+// grantClientCredentials fetches a token with the client credentials grant.
+func (c *Connector) grantClientCredentials(ctx context.Context, cc *OAuth2ClientCredentials, p *providers.Provider,
+	conn *Connection, cr *credentials) error {
+	if err := checkScopeList("oauth2ClientCredentials.scopes", cc.Scopes, p.Separator()); err != nil {
+		return err
+	}
+	cr.ClientID, cr.ClientSecret, cr.Scopes = cc.ClientID, cc.ClientSecret.Reveal(), cc.Scopes
+	tok, err := c.clientCredentialsToken(ctx, p, cr)
+	if err != nil {
+		c.emit(ctx, EventConnectionError, conn.ProjectID, p.Name, nil, err)
+		return err
+	}
+	cr.AccessToken, cr.TokenType, cr.Expiry = tok.AccessToken, tok.TokenType, c.expiry(tok)
+	conn.Status, conn.Scopes = StatusWorking, grantedScopes(tok, cc.Scopes, p.Separator())
+	return nil
+}
+
+// grantPassword fetches a token with the password grant; the password is used once and
+// never kept.
+func (c *Connector) grantPassword(ctx context.Context, pc *OAuth2PasswordCredentials, p *providers.Provider,
+	conn *Connection, cr *credentials) error {
+	if err := checkScopeList("oauth2PasswordCredentials.scopes", pc.Scopes, p.Separator()); err != nil {
+		return err
+	}
+	cfg := oauth2.Config{
+		ClientID: pc.ClientID, ClientSecret: pc.ClientSecret.Reveal(), Scopes: pc.Scopes,
+		Endpoint: oauth2.Endpoint{TokenURL: cr.TokenURL, AuthStyle: authStyle(p)},
+	}
+	tok, err := cfg.PasswordCredentialsToken(c.clientContext(ctx), pc.Username, pc.Password.Reveal())
+	if err == nil {
+		err = checkToken(tok)
+	} else {
+		err = tokenError(err, pc.Password.Reveal(), pc.ClientSecret.Reveal(), pc.Username)
+	}
+	if err != nil {
+		c.emit(ctx, EventConnectionError, conn.ProjectID, p.Name, nil, err)
+		return err
+	}
+	cr.ClientID, cr.ClientSecret, cr.Scopes = pc.ClientID, pc.ClientSecret.Reveal(), pc.Scopes
+	cr.AccessToken, cr.RefreshToken, cr.TokenType, cr.Expiry = tok.AccessToken, tok.RefreshToken, tok.TokenType, c.expiry(tok)
+	conn.Status, conn.Scopes = StatusWorking, grantedScopes(tok, pc.Scopes, p.Separator())
+	return readTokenMetadata(p, tok, conn.providerMetadata())
+}
+
+// importTokens takes tokens obtained elsewhere. Refreshing them needs the client: the
+// project's default app for the provider.
+func (c *Connector) importTokens(ctx context.Context, ac *OAuth2AuthorizationCode, p *providers.Provider,
+	conn *Connection, cr *credentials) error {
+	if err := checkScopeList("oauth2AuthorizationCode.scopes", ac.Scopes, p.Separator()); err != nil {
+		return err
+	}
+	cr.AccessToken = ac.AccessToken.Token.Reveal()
+	if ac.AccessToken.ExpiresAt != nil {
+		cr.Expiry = *ac.AccessToken.ExpiresAt
+	}
+	if ac.RefreshToken != nil {
+		cr.RefreshToken = ac.RefreshToken.Token.Reveal()
+	}
+	conn.Scopes = ac.Scopes
+	sctx, cancel := c.storeContext(ctx)
+	app, err := c.apps.App(sctx, conn.ProjectID, p.Name, "")
+	cancel()
+	switch {
+	case err == nil:
+		conn.ProviderApp = &ConnectionApp{ID: app.ID, ClientID: app.ClientID}
+	case !errors.Is(err, ErrAppNotFound):
+		return fmt.Errorf("%w: looking up the provider app: %w", ErrStoreUnavailable, err)
+	case cr.RefreshToken != "":
+		return invalid("oauth2AuthorizationCode.refreshToken", "refreshing needs a provider app for "+p.Name+" in the project", ErrAppNotFound)
+	}
+	return nil
 }
 
 // providerMetadata returns the connection's metadata map, making it if needed.
