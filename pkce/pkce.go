@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/connectkit/connect/internal/random"
 	"github.com/connectkit/connect/internal/syntax"
 )
 
@@ -42,14 +43,11 @@ func NewVerifier() (string, error) { return NewVerifierFrom(rand.Reader) }
 // 32 bytes. If r fails or ends before 32 bytes, NewVerifierFrom returns an
 // error and no verifier; it never falls back to another source.
 func NewVerifierFrom(r io.Reader) (string, error) {
-	if r == nil {
-		r = rand.Reader
-	}
-	var b [verifierBytes]byte
-	if _, err := io.ReadFull(r, b[:]); err != nil {
+	v, err := random.Token(r, verifierBytes)
+	if err != nil {
 		return "", fmt.Errorf("pkce: reading random bytes: %w", err)
 	}
-	return base64.RawURLEncoding.EncodeToString(b[:]), nil
+	return v, nil
 }
 
 // Challenge returns the S256 code challenge for verifier:

@@ -1,12 +1,12 @@
 package state
 
 import (
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
 	"io"
 
+	"github.com/connectkit/connect/internal/random"
 	"github.com/connectkit/connect/internal/syntax"
 )
 
@@ -30,14 +30,11 @@ const (
 // bytes, NewToken returns an error and no token; it never falls back to
 // another source.
 func NewToken(r io.Reader) (string, error) {
-	if r == nil {
-		r = rand.Reader
-	}
-	var b [tokenBytes]byte
-	if _, err := io.ReadFull(r, b[:]); err != nil {
+	tok, err := random.Token(r, tokenBytes)
+	if err != nil {
 		return "", fmt.Errorf("state: reading random bytes: %w", err)
 	}
-	return base64.RawURLEncoding.EncodeToString(b[:]), nil
+	return tok, nil
 }
 
 // CheckToken reports whether s is a well-formed state token: exactly 43
