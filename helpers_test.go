@@ -523,6 +523,7 @@ type connStore struct {
 	mu        sync.Mutex
 	limited   bool          // Put fails once puts is spent
 	puts      int           // successful Puts left
+	outage    int           // Puts that fail next, as while the store is down
 	listDelay time.Duration // how late List answers, after reading
 	paused    chan struct{} // when set, the next Get reads, closes paused and waits for resume
 	resume    chan struct{}
@@ -535,6 +536,11 @@ func (s *connStore) Put(ctx context.Context, rec *connect.ConnectionRecord) erro
 	if s.limited && s.puts == 0 {
 		s.mu.Unlock()
 		return errors.New("disk full")
+	}
+	if s.outage > 0 {
+		s.outage--
+		s.mu.Unlock()
+		return errors.New("connection refused")
 	}
 	s.puts--
 	s.mu.Unlock()
@@ -568,6 +574,14 @@ func (s *connStore) failPuts(n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.limited, s.puts = n >= 0, n
+}
+
+// failNextPuts makes the next n Puts fail, as while the store is down, and the ones after
+// succeed.
+func (s *connStore) failNextPuts(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.outage = n
 }
 
 // setListDelay makes List answer d late, after reading.

@@ -303,7 +303,8 @@ func (c *Connector) claim(ctx context.Context, id string) (*ConnectionRecord, *c
 func (c *Connector) saveRefreshed(ctx context.Context, rec *ConnectionRecord, cr *credentials, usedRefreshToken string, tok *oauth2.Token) (*current, error) {
 	now := c.now()
 	var err error
-	for range maxPutAttempts {
+	wait := saveRetryMin
+	for conflicts := 0; conflicts < maxPutAttempts; {
 		if tok.RefreshToken != "" {
 			cr.RefreshToken = tok.RefreshToken // rotated: saved before the token is handed out
 		}
@@ -316,9 +317,19 @@ func (c *Connector) saveRefreshed(ctx context.Context, rec *ConnectionRecord, cr
 			c.emit(ctx, EventConnectionRefreshed, rec.Connection.ProjectID, rec.Connection.Provider, &rec.Connection, nil)
 			return c.currentToken(rec, cr), nil
 		}
+		if errors.Is(err, ErrStoreUnavailable) && wait <= saveRetryMax {
+			// The provider has spent the refresh token we sent: the one it issued is the
+			// connection's only way back, so a store that failed is asked again.
+			if !sleep(ctx, wait) {
+				break
+			}
+			wait *= 2
+			continue
+		}
 		if !errors.Is(err, ErrConflict) {
 			return nil, fmt.Errorf("saving the refreshed token: %w", err)
 		}
+		conflicts++
 		// The record changed since it was read (the connection was updated meanwhile, or
 		// the lease ran out and another replica refreshed). If another refresh saved a
 		// newer token, use that one; otherwise put this token onto the newest record, so
@@ -330,7 +341,29 @@ func (c *Connector) saveRefreshed(ctx context.Context, rec *ConnectionRecord, cr
 			return cur, nil
 		}
 	}
-	return nil, fmt.Errorf("%w: saving the refreshed token kept losing to concurrent updates", ErrConflict)
+	if errors.Is(err, ErrConflict) {
+		return nil, fmt.Errorf("%w: saving the refreshed token kept losing to concurrent updates", ErrConflict)
+	}
+	return nil, fmt.Errorf("saving the refreshed token: %w", err)
+}
+
+// The waits between tries to save a refreshed token while the store fails: doubling from
+// saveRetryMin up to saveRetryMax, about 13 s in all.
+const (
+	saveRetryMin = 100 * time.Millisecond
+	saveRetryMax = 6400 * time.Millisecond
+)
+
+// sleep waits for d, and reports false if ctx ends first.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
 }
 
 // keepRotated saves the refresh token a provider rotated in an answer that was refused

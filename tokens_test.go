@@ -94,6 +94,30 @@ func TestTokenSourceKeepsRefreshTokenWhenNoneReturned(t *testing.T) {
 	}
 }
 
+// A store that fails as the refreshed token is saved, after the provider spent the old
+// refresh token, is asked again: the rotated token is not lost.
+func TestTokenSourceSavesThroughAStoreOutage(t *testing.T) {
+	f := newFixture(t)
+	refresh := answerRefresh(sentinelRefreshToken, sentinelAccessToken2, sentinelRefreshToken2)
+	f.srv.setRespond(func(r tokenRequest) (int, string) {
+		f.conns.failNextPuts(3) // the store goes down while the provider answers
+		return refresh(r)
+	})
+	conn := f.connectExpired(t)
+
+	tok, err := getToken(t, f.c, conn.ID)
+	if err != nil || tok.AccessToken != sentinelAccessToken2 {
+		t.Fatalf("Token = %v, %v; want %q once the store is back", tok, err, sentinelAccessToken2)
+	}
+	got, err := getToken(t, f.again(t), conn.ID)
+	if err != nil || got.RefreshToken != sentinelRefreshToken2 {
+		t.Fatalf("the stored token = %v, %v; want the rotated refresh token", got, err)
+	}
+	if n := f.srv.count(); n != 1 {
+		t.Errorf("%d token requests, want 1", n)
+	}
+}
+
 // A provider that rotates the refresh token in an answer connect refuses has spent the old
 // one: the rotated token is kept, so the grant survives the refused answer.
 func TestTokenSourceKeepsRotatedTokenOfRefusedAnswer(t *testing.T) {
