@@ -121,27 +121,28 @@ func decodeRecord[T any](b []byte, version int, legacy func([]byte) (*T, error),
 	if !isJSONRecord(b) {
 		return legacy(b)
 	}
-	var head struct {
-		V int `json:"v"`
-	}
-	if json.Unmarshal(b, &head) != nil {
-		// Not json's message, which could quote a byte of the record.
-		return nil, fmt.Errorf("%w: not JSON", kind)
-	}
-	if head.V != version {
-		return nil, fmt.Errorf("%w: format version %d is unknown to this release", kind, head.V)
-	}
-	// b is one JSON value (Unmarshal refuses trailing data), so one Decode reads all of it.
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.DisallowUnknownFields()
 	var r record[T]
-	if err := d.Decode(&r); err != nil {
+	err := d.Decode(&r)
+	if err == nil && r.V == version && r.Data != nil && len(bytes.TrimSpace(b[d.InputOffset():])) == 0 {
+		return r.Data, nil
+	}
+	// The record is not one of this version: say why, the version first, since another
+	// version's fields are unknown to this one.
+	var head struct {
+		V int `json:"v"`
+	}
+	switch {
+	case json.Unmarshal(b, &head) != nil:
+		// Not json's message, which could quote a byte of the record.
+		return nil, fmt.Errorf("%w: not JSON", kind)
+	case head.V != version:
+		return nil, fmt.Errorf("%w: format version %d is unknown to this release", kind, head.V)
+	case err != nil:
 		return nil, fmt.Errorf("%w: %w", kind, err)
 	}
-	if r.Data == nil {
-		return nil, fmt.Errorf("%w: no data", kind)
-	}
-	return r.Data, nil
+	return nil, fmt.Errorf("%w: no data", kind)
 }
 
 // Legacy binary records: read-only compatibility with versions 1 and 2, written before the

@@ -193,6 +193,8 @@ func TestRecordsRejectBadInput(t *testing.T) {
 		{"session bad time", session, errSessionRecord, []byte(`{"v":3,"data":{"createdAt":"yesterday"}}`), ""},
 		{"session truncated JSON", session, errSessionRecord, sessionJSON[:len(sessionJSON)-1], ""},
 		{"session trailing JSON", session, errSessionRecord, append(bytes.Clone(sessionJSON), `{}`...), ""},
+		{"session trailing brace", session, errSessionRecord, append(bytes.Clone(sessionJSON), `}`...), ""},
+		{"session trailing bracket", session, errSessionRecord, append(bytes.Clone(sessionJSON), ` ]`...), ""},
 		{"session other binary version", session, errSessionRecord, append([]byte{9}, sessionBin[1:]...), ""},
 		{"session truncated binary", session, errSessionRecord, sessionBin[:len(sessionBin)-1], ""},
 		{"session trailing binary", session, errSessionRecord, append(bytes.Clone(sessionBin), 0), ""},
