@@ -218,7 +218,7 @@ func checkAuthorizeURL(raw string) (base, query string, names []string, err erro
 	}
 	for pair := range strings.SplitSeq(query, "&") {
 		key, value, _ := strings.Cut(pair, "=")
-		if !plainKey(key) || !syntax.ValidEscapes(value) {
+		if !syntax.ParamName(key) || !syntax.ValidEscapes(value) {
 			return "", "", nil, invalid(field, "its query must be plain key=value pairs", nil)
 		}
 		if providers.Reserved(key) {
@@ -429,7 +429,7 @@ func extraKey(key string) (name string, err error) {
 	}
 	name = providers.NormalizeParam(decoded)
 	if providers.Reserved(name) {
-		if !plainKey(key) {
+		if !syntax.ParamName(key) {
 			// The field names the parameter the key is read as: the key itself may hold
 			// anything.
 			return "", invalid(field+"."+name, "is read as "+name+", which connect sets", ErrReservedParam)
@@ -439,13 +439,8 @@ func extraKey(key string) (name string, err error) {
 		}
 		return "", invalid(field+"."+key, "is set by connect and may not be given", ErrReservedParam)
 	}
-	if !plainKey(key) {
+	if !syntax.ParamName(key) {
 		return "", invalid(field, "must be key=value pairs joined by &, keys of letters, digits and - . _ ~", nil)
 	}
 	return name, nil
-}
-
-// plainKey reports whether s is 1 to 64 of A-Z a-z 0-9 - . _ ~.
-func plainKey(s string) bool {
-	return s != "" && len(s) <= 64 && syntax.UnreservedString(s)
 }

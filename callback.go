@@ -155,21 +155,10 @@ func parseCallback(r *http.Request) (*callbackParams, error) {
 		return nil, malformed("neither code nor error is given")
 	case p.code != "" && !syntax.Visible(p.code, false):
 		return nil, malformed("code has characters outside printable ASCII")
-	case p.errCode != "" && !errorChars(p.errCode):
+	case p.errCode != "" && !syntax.NQChars(p.errCode):
 		return nil, malformed("error has characters RFC 6749 does not allow")
 	}
 	return &p, nil
-}
-
-// errorChars reports whether s has only the characters RFC 6749 §4.1.2.1 allows in error,
-// without the space.
-func errorChars(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c == ' ' || !syntax.NQSChar(c) {
-			return false
-		}
-	}
-	return true
 }
 
 // Callback completes an authorization code flow from the provider's redirect to the

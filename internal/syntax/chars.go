@@ -137,9 +137,13 @@ func Text(s string) bool {
 	return true
 }
 
-// ScopeToken reports whether s is one RFC 6749 §3.3 scope token: 1*NQCHAR, that is visible
-// ASCII without '"' and '\'.
-func ScopeToken(s string) bool { return s != "" && all(s, nqchar) }
+// NQChars reports whether s is 1*NQCHAR of RFC 6749: visible ASCII without '"' and '\'.
+// It is the syntax of a scope token, and of an error code less the space RFC 6749 allows in
+// one but no registered code has.
+func NQChars(s string) bool { return s != "" && all(s, nqchar) }
+
+// ScopeToken reports whether s is one RFC 6749 §3.3 scope token: 1*NQCHAR.
+func ScopeToken(s string) bool { return NQChars(s) }
 
 // NQSChar reports whether c is an RFC 6749 NQSCHAR, the class of error_description:
 // %x20-21 / %x23-5B / %x5D-7E (visible ASCII and space, without '"' and '\').
