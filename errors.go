@@ -43,6 +43,7 @@ type ValidationError struct {
 	Fields []FieldError `json:"fields"`
 }
 
+// Error lists the offending fields by their JSON names, with what each must be.
 func (e *ValidationError) Error() string {
 	var b strings.Builder
 	b.WriteString("connect: invalid request: ")

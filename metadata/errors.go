@@ -21,6 +21,7 @@ type ValueError struct {
 	Err   error  // ErrMissing or an error matching ErrInvalidValue
 }
 
+// Error names the input and what is wrong with its value.
 func (e *ValueError) Error() string { return "metadata: " + e.Input + ": " + trimPrefix(e.Err.Error()) }
 
 // Unwrap returns the cause.
