@@ -6,15 +6,12 @@ import (
 	"github.com/connectkit/connect/internal/syntax"
 )
 
-// Endpoint is an endpoint URL split into its parts by [ParseEndpoint]. Its fields are
-// substrings of the parsed URL.
-type Endpoint struct {
-	Scheme string // "https", or "http" on a loopback address
-	Host   string // the host name or IP address, without brackets or port
-	Port   string // "" when the URL gives none
-	Path   string // as written, escapes kept
-	Query  string // as written, without the "?"
-}
+// Endpoint is an endpoint URL split into its parts by [ParseEndpoint]: Scheme ("https", or
+// "http" on a loopback address), Host (without brackets or port), Port ("" when the URL gives
+// none), Path (as written, escapes kept) and Query (as written, without the "?"), each a
+// substring of the parsed URL. It is the URL type of the rules every package of connect
+// shares.
+type Endpoint = syntax.URL
 
 // MaxEndpointLen is the longest endpoint URL ParseEndpoint accepts.
 const MaxEndpointLen = syntax.MaxURLLen
@@ -31,5 +28,5 @@ func ParseEndpoint(raw string) (Endpoint, error) {
 	if err != nil {
 		return Endpoint{}, fmt.Errorf("metadata: %w", err)
 	}
-	return Endpoint(u), nil
+	return u, nil
 }
