@@ -89,7 +89,7 @@ type checkedQuery struct {
 	base, ownQuery string // the authorize endpoint and its own query
 	sep            string
 	addOffline     bool // offline_access is added to the scopes
-	prompt         prompt
+	prompt         []string
 	extra          []extraParam
 }
 
@@ -137,7 +137,7 @@ func checkParams(p *AuthorizeParams) (checkedQuery, error) {
 	if q.prompt, err = parsePrompt(rawPrompt); err != nil {
 		return q, err
 	}
-	if q.prompt.isNone() && (q.addOffline || hasOffline) {
+	if slices.Equal(q.prompt, []string{"none"}) && (q.addOffline || hasOffline) {
 		return q, invalid("prompt", "none cannot be used when offline_access is asked for", ErrInvalidPrompt)
 	}
 	if p.CodeChallenge != "" && (len(p.CodeChallenge) != 43 || !syntax.Base64URL(p.CodeChallenge)) {
@@ -151,11 +151,14 @@ func checkParams(p *AuthorizeParams) (checkedQuery, error) {
 func (q *checkedQuery) write(p *AuthorizeParams) string {
 	clientID, redirect, state := url.QueryEscape(p.ClientID), url.QueryEscape(p.RedirectURI), url.QueryEscape(p.State)
 	sep := url.QueryEscape(q.sep)
+	// Space-separated values, which the query form writes as "+" (never %2B); the values
+	// themselves need no escaping.
+	prompt := strings.Join(q.prompt, "+")
 	scopes := uniqueScopes(p.Scopes, q.addOffline)
 	// The exact size unless a scope needs escaping.
 	size := len(q.base) + 1 + len(q.ownQuery) + 1 + len("response_type=code&client_id=") + len(clientID) +
 		len("&redirect_uri=") + len(redirect) + len("&scope=") + len("&state=") + len(state) +
-		len("&prompt=") + q.prompt.size() +
+		len("&prompt=") + len(prompt) +
 		len("&code_challenge=") + len(p.CodeChallenge) + len("&code_challenge_method=S256")
 	for s := range scopes {
 		size += len(s) + len(sep)
@@ -183,9 +186,9 @@ func (q *checkedQuery) write(p *AuthorizeParams) string {
 	}
 	b.WriteString("&state=")
 	b.WriteString(state)
-	if q.prompt.n > 0 {
+	if prompt != "" {
 		b.WriteString("&prompt=")
-		q.prompt.write(&b)
+		b.WriteString(prompt)
 	}
 	if p.CodeChallenge != "" {
 		b.WriteString("&code_challenge=")
@@ -299,71 +302,31 @@ func uniqueScopes(scopes []string, offline bool) iter.Seq[string] {
 // maxPromptValues caps the prompt values; OpenID Connect defines four.
 const maxPromptValues = 8
 
-// prompt holds parsed prompt values, each once, in order.
-type prompt struct {
-	values [maxPromptValues]string
-	n      int
-}
-
 // parsePrompt parses one or more prompt values joined by "+" or spaces (OpenID Connect Core
-// §3.1.2.1): each a lowercase token, duplicates dropped, "none" alone.
-func parsePrompt(s string) (prompt, error) {
-	var p prompt
+// §3.1.2.1): each a lowercase token, "none" alone. It returns them each once, in order.
+func parsePrompt(s string) ([]string, error) {
 	if s == "" {
-		return p, nil
+		return nil, nil
 	}
 	if len(s) > maxPromptLen {
-		return p, invalid("prompt", "at most 256 octets", ErrInvalidPrompt)
+		return nil, invalid("prompt", "at most 256 octets", ErrInvalidPrompt)
 	}
-	none := false
-	for rest := s; ; {
-		i := strings.IndexAny(rest, "+ ")
-		v := rest
-		if i >= 0 {
-			v = rest[:i]
-		}
+	var values []string
+	for v := range strings.SplitSeq(strings.ReplaceAll(s, "+", " "), " ") {
 		if !syntax.PromptValue(v) {
-			return p, invalid("prompt", "values must be lowercase tokens (a-z, 0-9, _) joined by + or a space", ErrInvalidPrompt)
+			return nil, invalid("prompt", "values must be lowercase tokens (a-z, 0-9, _) joined by + or a space", ErrInvalidPrompt)
 		}
-		if !slices.Contains(p.values[:p.n], v) {
-			if p.n == maxPromptValues {
-				return p, invalid("prompt", "at most 8 values", ErrInvalidPrompt)
-			}
-			p.values[p.n] = v
-			p.n++
+		if !slices.Contains(values, v) {
+			values = append(values, v)
 		}
-		none = none || v == "none"
-		if i < 0 {
-			break
-		}
-		rest = rest[i+1:]
 	}
-	if none && p.n > 1 {
-		return p, invalid("prompt", "none cannot be combined with another value", ErrInvalidPrompt)
+	switch {
+	case len(values) > maxPromptValues:
+		return nil, invalid("prompt", "at most 8 values", ErrInvalidPrompt)
+	case len(values) > 1 && slices.Contains(values, "none"):
+		return nil, invalid("prompt", "none cannot be combined with another value", ErrInvalidPrompt)
 	}
-	return p, nil
-}
-
-func (p *prompt) isNone() bool { return p.n == 1 && p.values[0] == "none" }
-
-// size is the room the prompt needs in the URL.
-func (p *prompt) size() int {
-	n := 0
-	for _, v := range p.values[:p.n] {
-		n += len(v) + 1
-	}
-	return n
-}
-
-// write writes the values space-separated, which the query form writes as "+" (never %2B);
-// the values themselves need no escaping.
-func (p *prompt) write(b *strings.Builder) {
-	for i, v := range p.values[:p.n] {
-		if i > 0 {
-			b.WriteByte('+')
-		}
-		b.WriteString(v)
-	}
+	return values, nil
 }
 
 // parseExtraParams parses additionalParams strictly: key=value pairs joined by "&", keys
