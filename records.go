@@ -114,9 +114,9 @@ func checkUTF8(v reflect.Value) error {
 }
 
 // decodeRecord decodes a record of any version: a JSON record of the version, or a binary
-// one of versions 1 and 2 through legacy. The version is read first: a record of another version, such as one a newer
-// release wrote, is refused whole, never read by the rules of this one. So is a record
-// without its data or with a member T does not have. Every error matches kind.
+// one of versions 1 and 2 through legacy. A record of another version, such as one a newer
+// release wrote, is refused whole, never read by the rules of this one; so is a record without
+// its data, with a member T does not have, or with anything after it. Every error matches kind.
 func decodeRecord[T any](b []byte, version int, legacy func([]byte) (*T, error), kind error) (*T, error) {
 	if !isJSONRecord(b) {
 		return legacy(b)
