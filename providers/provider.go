@@ -185,7 +185,19 @@ type Provider struct {
 	// CustomAuth is the schema of the customAuth fields, for providers accepting CustomAuth.
 	CustomAuth []Field `json:"customAuth,omitempty"`
 
-	authURL, tokenURL, defaultAuthURL, defaultTokenURL, refreshURL *metadata.Template
+	// API is where the provider's API is, how each credential kind is sent to it, and how a
+	// credential is verified; nil when the entry does not say.
+	API *API `json:"api,omitempty"`
+	// RevocationURL, when set, is the RFC 7009 token revocation endpoint (or the provider's
+	// own, see RevocationStyle), a template like TokenURL that may use no optional input
+	// without a default: DeleteConnection revokes there first, best effort.
+	RevocationURL string `json:"revocationURL,omitempty"`
+	// RevocationStyle is how RevocationURL is called; "" means RevokeRFC7009.
+	RevocationStyle RevocationStyle `json:"revocationStyle,omitempty"`
+	// RevocationDocs is the documentation of the revocation endpoint.
+	RevocationDocs string `json:"revocationDocs,omitempty"`
+
+	authURL, tokenURL, defaultAuthURL, defaultTokenURL, refreshURL, revocationURL *metadata.Template
 }
 
 var providerName = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
@@ -244,6 +256,9 @@ func (p *Provider) clone() *Provider {
 	c.TokenMetadata = slices.Clone(p.TokenMetadata)
 	c.AuthKinds = slices.Clone(p.AuthKinds)
 	c.CustomAuth = slices.Clone(p.CustomAuth)
+	if p.API != nil {
+		c.API = p.API.clone()
+	}
 	return &c
 }
 
@@ -273,7 +288,7 @@ func (p *Provider) Prepare() error {
 func (p *Provider) prepare() error {
 	for _, step := range []func() error{
 		p.checkNames, p.compileInputs, p.parseEndpoints, p.checkScopes, p.checkRefresh,
-		p.checkPrompt, p.checkParams, p.checkTokenMetadata, p.checkAuthKinds,
+		p.checkPrompt, p.checkParams, p.checkTokenMetadata, p.checkAuthKinds, p.checkAPI,
 	} {
 		if err := step(); err != nil {
 			return err
@@ -290,12 +305,7 @@ func (p *Provider) checkNames() error {
 	if p.Category != "" && !slices.Contains(categories[:], p.Category) {
 		return fmt.Errorf("category %q is unknown", p.Category)
 	}
-	if p.Docs != "" {
-		if u, err := url.Parse(p.Docs); err != nil || u.Scheme != "https" || !syntax.HostName(u.Hostname()) {
-			return fmt.Errorf("docs %q must be an https URL", p.Docs)
-		}
-	}
-	return nil
+	return checkDocs("docs", p.Docs)
 }
 
 // compileInputs compiles each metadata input and refuses a name declared twice.
