@@ -4,8 +4,9 @@
 // It serves the authorization code grant with PKCE (S256, required for every client) behind a
 // plain HTML consent page, the refresh token grant with rotation, the client credentials and
 // resource owner password credentials grants, token revocation (RFC 7009), the RFC 9207 "iss"
-// authorization response parameter and RFC 8414 metadata. Everything lives in memory and is
-// lost with the [Server].
+// authorization response parameter and RFC 8414 metadata, and a small protected API that
+// answers who a credential belongs to: an access token it issued or one of its API keys.
+// Everything lives in memory and is lost with the [Server].
 //
 // Routes of [Server.Handler]:
 //
@@ -14,6 +15,7 @@
 //	POST /token                                   token endpoint
 //	POST /revoke                                  token revocation
 //	GET  /.well-known/oauth-authorization-server  metadata
+//	GET  /api/me                                  the protected API ([Me])
 package authserver
 
 import (
@@ -87,6 +89,9 @@ type Config struct {
 	AccessTokenLifespan time.Duration
 	// RefreshTokenLifespan is how long a refresh token lives. 0: 720h.
 	RefreshTokenLifespan time.Duration
+	// APIKeys are the API keys GET /api/me accepts in the X-Api-Key header, besides access
+	// tokens. Each must be at least 16 characters long.
+	APIKeys []string
 	// AuthorizeCodeLifespan is how long an authorization code lives. 0: 10m.
 	AuthorizeCodeLifespan time.Duration
 	// Now is the server's clock; nil means time.Now. It decides when authorization codes,
@@ -104,6 +109,7 @@ type Server struct {
 	handler  http.Handler
 	scopes   []string         // every scope some client may ask for, sorted
 	now      func() time.Time // Config.Now, nil for the wall clock
+	apiKeys  apiKeys          // the SHA-256 of Config.APIKeys
 
 	// grants serialises token requests that redeem the same authorization code or refresh
 	// token, so that of concurrent redemptions one succeeds and the others get invalid_grant.
@@ -163,7 +169,15 @@ func New(cfg Config) (*Server, error) {
 		users[u.Username] = u.Password
 	}
 
+	for i, k := range cfg.APIKeys {
+		// Short keys could be guessed; the demo's keys are random text anyway.
+		if len(k) < 16 {
+			return nil, fmt.Errorf("authserver: API key %d: shorter than 16 characters", i)
+		}
+	}
+
 	s := &Server{
+		apiKeys:       newAPIKeys(cfg.APIKeys),
 		now:           cfg.Now,
 		store:         newMemoryStore(clients, users),
 		scopes:        scopes,
@@ -177,6 +191,7 @@ func New(cfg Config) (*Server, error) {
 		//lint:ignore SA1019 the password grant is deprecated, and asked for: tests cover it.
 		compose.OAuth2ResourceOwnerPasswordCredentialsFactory,
 		compose.OAuth2TokenRevocationFactory,
+		compose.OAuth2TokenIntrospectionFactory, // for the protected API; not served as a route
 	)
 	s.handler = s.routes()
 	return s, nil
