@@ -19,7 +19,8 @@ import (
 // data connect's Client, Verify and DeleteConnection use.
 //
 // Credential and header values are templates: "{{name}}" stands for a value of the
-// connection. The credential kinds give accessToken (every OAuth kind), apiKey, username and
+// connection. The credential kinds give accessToken and clientId (every OAuth kind; the OAuth
+// client's id, which some APIs want in a header of its own), apiKey, username and
 // password (basicAuth), and the provider's custom auth fields by name; a provider input may
 // stand in any value by its name.
 type API struct {
@@ -100,18 +101,19 @@ const (
 // Placement is a credential rendered for one connection: what [API.Credential] returns for
 // connect to put on each request.
 type Placement struct {
-	Header        http.Header // the credential's headers and the API's fixed headers
-	Query         url.Values  // nil unless the credential goes in the URL
-	Basic         bool        // HTTP Basic with User and Password
-	User          string
-	Password      string
+	Header   http.Header // the headers that carry the credential
+	Fixed    http.Header // the API's fixed headers, which a request may set otherwise
+	Query    url.Values  // nil unless the credential goes in the URL
+	Basic    bool        // HTTP Basic with User and Password
+	User     string
+	Password string
 }
 
 // The placeholders each credential kind provides.
 var kindValues = map[AuthKind][]string{
-	OAuth2AuthorizationCode:   {"accessToken"},
-	OAuth2ClientCredentials:   {"accessToken"},
-	OAuth2PasswordCredentials: {"accessToken"},
+	OAuth2AuthorizationCode:   {"accessToken", "clientId"},
+	OAuth2ClientCredentials:   {"accessToken", "clientId"},
+	OAuth2PasswordCredentials: {"accessToken", "clientId"},
 	APIKey:                    {"apiKey"},
 	BasicAuth:                 {"username", "password"},
 }
@@ -277,6 +279,9 @@ func (a *API) checkSend(p *Provider, k AuthKind, s *Send) error {
 		values = append(values, v)
 	}
 	for _, name := range own {
+		if name == "clientId" {
+			continue // not a credential: an API may not need it
+		}
 		if !slices.ContainsFunc(values, func(v string) bool { return strings.Contains(v, "{{"+name+"}}") }) {
 			return fmt.Errorf("%s is never sent", name)
 		}
@@ -501,9 +506,9 @@ func (p *Provider) Credential(k AuthKind, vals func(name string) string) (*Place
 	if s == nil {
 		return nil, fmt.Errorf("providers: %s: the API does not say how %s is sent", p.Name, k)
 	}
-	pl := &Placement{Header: make(http.Header, len(p.API.Headers)+len(s.Headers)+1)}
+	pl := &Placement{Header: make(http.Header, len(s.Headers)), Fixed: make(http.Header, len(p.API.Headers))}
 	for name, v := range p.API.Headers {
-		if err := setHeader(pl.Header, name, expand(v, vals)); err != nil {
+		if err := setHeader(pl.Fixed, name, expand(v, vals)); err != nil {
 			return nil, err
 		}
 	}
