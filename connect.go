@@ -80,6 +80,13 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// VerifyOnConnect makes [Connector.Connect] make the provider's verification request
+	// with every new credential before storing it, as ConnectionRequest.Verify does for one
+	// request; providers without a verification request are not verified.
+	VerifyOnConnect bool
+	// MaxRetryWait is how long, in all, a request through [Connector.Client] waits out
+	// Retry-After answers; 0 means DefaultMaxRetryWait, and a negative value never waits.
+	MaxRetryWait time.Duration
 	// Rand is the source of state tokens, PKCE verifiers and binding values; nil means
 	// crypto/rand. It must be a cryptographically secure source outside tests.
 	Rand io.Reader
@@ -105,6 +112,8 @@ type Connector struct {
 	instance     string    // names this Connector in the refresh leases it takes
 	deletions    deletions // tells token sources that a connection was deleted
 	inMemory     bool      // apps and states are the memory stores, which never block
+	verifyAll    bool
+	maxRetryWait time.Duration
 }
 
 // New checks cfg and returns a Connector.
@@ -124,6 +133,8 @@ func New(cfg Config) (*Connector, error) {
 		log:          cfg.Logger,
 		now:          cfg.Now,
 		rand:         cfg.Rand,
+		verifyAll:    cfg.VerifyOnConnect,
+		maxRetryWait: cfg.MaxRetryWait,
 	}
 	if c.redirectURL != "" {
 		if err := checkRedirectURI(c.redirectURL); err != nil {
@@ -141,6 +152,12 @@ func New(cfg Config) (*Connector, error) {
 		c.storeTimeout = DefaultStoreTimeout
 	case c.storeTimeout < 0:
 		return nil, errors.New("connect: Config.StoreTimeout must not be negative")
+	}
+	switch {
+	case c.maxRetryWait == 0:
+		c.maxRetryWait = DefaultMaxRetryWait
+	case c.maxRetryWait < 0:
+		c.maxRetryWait = -1 // no Retry-After wait is ever short enough
 	}
 	switch {
 	case c.expiryDelta == 0:

@@ -7,11 +7,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/connectkit/connect/internal/syntax"
+	"github.com/connectkit/connect/metadata"
+	"github.com/connectkit/connect/providers"
 )
 
 // Status is a connection's state, as Ampersand reports it.
@@ -496,15 +501,19 @@ func (c *Connector) Connections(ctx context.Context, projectID string, f Connect
 	return out, nil
 }
 
-// DeleteConnection deletes the project's connection with the id. Once it returns, the token
-// sources of this Connector no longer hand out the connection's tokens, and
-// [Connector.Credentials] finds no connection; the token sources of other Connectors sharing
-// the store stop at their next store read (see [Connector.TokenSource]).
+// DeleteConnection deletes the project's connection with the id. An OAuth connection's grant
+// is first revoked at the provider's revocation endpoint, if it has one, best effort: the
+// connection is deleted even when revocation fails, and the deletion event says whether it
+// succeeded (see [Event].Revocation). Once it returns, the token sources and clients of this
+// Connector no longer send the connection's credentials, and [Connector.Credentials] finds no
+// connection; those of other Connectors sharing the store stop at their next store read (see
+// [Connector.TokenSource]).
 func (c *Connector) DeleteConnection(ctx context.Context, projectID, id string) error {
 	rec, err := c.record(ctx, projectID, id)
 	if err != nil {
 		return err
 	}
+	revocation, revokeErr := c.revoke(ctx, rec)
 	sctx, cancel := c.storeContext(ctx)
 	defer cancel()
 	err = c.connections.Delete(sctx, projectID, id)
@@ -514,8 +523,109 @@ func (c *Connector) DeleteConnection(ctx context.Context, projectID, id string) 
 	if err != nil {
 		return storeError(err)
 	}
-	c.emit(ctx, EventConnectionDeleted, projectID, rec.Connection.Provider, &rec.Connection, nil)
+	if c.onEvent != nil {
+		e := Event{Type: EventConnectionDeleted, Time: c.now(), ProjectID: projectID, Provider: rec.Connection.Provider,
+			Connection: rec.Connection.clone(), Revocation: revocation, Err: revokeErr}
+		c.onEvent(ctx, e)
+	}
 	return nil
+}
+
+// RevocationTimeout bounds the revocation request of [Connector.DeleteConnection].
+const RevocationTimeout = 10 * time.Second
+
+// revoke revokes a connection's grant at its provider's revocation endpoint, if it has one:
+// the refresh token, which revokes the grant's access tokens with it (RFC 7009 §2.1), else
+// the access token. It reports what became of the grant and why revocation failed.
+func (c *Connector) revoke(ctx context.Context, rec *ConnectionRecord) (Revocation, error) {
+	conn := &rec.Connection
+	p, ok := c.providers.Lookup(conn.Provider)
+	if !ok || p.RevocationURL == "" || !conn.AuthScheme.isOAuth2() {
+		return RevocationNone, nil
+	}
+	cr, err := open(c.keys, rec)
+	if err != nil {
+		return RevocationFailed, err
+	}
+	values := metadata.Values{}
+	for k, v := range conn.ProviderMetadata {
+		values[k] = v.Value
+	}
+	if conn.ProviderWorkspaceRef != "" {
+		values["workspace"] = conn.ProviderWorkspaceRef
+	}
+	endpoint, err := p.RevocationEndpoint(values)
+	if err != nil {
+		return RevocationFailed, fmt.Errorf("%w: the revocation URL cannot be resolved for the connection", ErrRevocationFailed)
+	}
+	rctx, cancel := context.WithTimeout(ctx, RevocationTimeout)
+	defer cancel()
+	req, secrets, err := c.revocationRequest(rctx, p, rec, cr, endpoint)
+	if req == nil || err != nil {
+		return RevocationNone, err
+	}
+	resp, err := c.httpClient.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		if redact(err.Error(), secrets, "") != err.Error() {
+			err = errors.New("the request failed")
+		}
+		return RevocationFailed, fmt.Errorf("%w: %w", ErrRevocationFailed, err)
+	}
+	discard(resp)
+	if resp.StatusCode != http.StatusOK {
+		return RevocationFailed, fmt.Errorf("%w: the revocation endpoint answered %d", ErrRevocationFailed, resp.StatusCode)
+	}
+	return RevocationSucceeded, nil
+}
+
+// revocationRequest is the request that revokes the connection's grant in the provider's
+// style, with the secrets it carries; nil when the connection has no token to revoke.
+func (c *Connector) revocationRequest(ctx context.Context, p *providers.Provider, rec *ConnectionRecord, cr *credentials,
+	endpoint string) (*http.Request, []string, error) {
+	if p.RevocationStyle == providers.RevokeBearer {
+		if cr.AccessToken == "" {
+			return nil, nil, nil
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, nil)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%w: %w", ErrRevocationFailed, err)
+		}
+		req.Header.Set("Authorization", "Bearer "+cr.AccessToken)
+		return req, []string{cr.AccessToken}, nil
+	}
+	token, hint := cr.RefreshToken, "refresh_token"
+	if token == "" {
+		token, hint = cr.AccessToken, "access_token"
+	}
+	if token == "" {
+		return nil, nil, nil
+	}
+	id, secret, err := c.oauthClient(ctx, rec, cr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", ErrRevocationFailed, err)
+	}
+	form := url.Values{"token": {token}, "token_type_hint": {hint}}
+	basic := p.TokenAuth != providers.TokenAuthParams && secret != ""
+	if !basic {
+		form.Set("client_id", id)
+		if secret != "" {
+			form.Set("client_secret", secret)
+		}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %w", ErrRevocationFailed, err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if basic {
+		// RFC 6749 §2.3.1: the id and secret are form-encoded before Basic encoding.
+		req.SetBasicAuth(url.QueryEscape(id), url.QueryEscape(secret))
+	}
+	return req, []string{token, secret, cr.AccessToken}, nil
 }
 
 // Credentials are the secrets of a connection made from an API key, basic credentials or

@@ -29,6 +29,10 @@ const maxCustomValue = 4096
 //
 // The connection the same group and consumer already have with the provider and workspace
 // is updated rather than duplicated. Nothing is stored on any failure.
+//
+// When the request's Verify or [Config].VerifyOnConnect asks for it, the provider's
+// verification request is made with the credentials first (see [Connector.Verify]): a
+// credential the provider refuses stores nothing and fails with [ErrBadCredentials].
 func (c *Connector) Connect(ctx context.Context, req ConnectionRequest) (*Connection, error) {
 	if err := req.Validate(); err != nil {
 		return nil, err
@@ -46,6 +50,11 @@ func (c *Connector) Connect(ctx context.Context, req ConnectionRequest) (*Connec
 	cr := &credentials{TokenURL: tokenURL, RefreshURL: refreshURL, ObtainedAt: c.now()}
 	if err := c.takeCredentials(ctx, &req, kind, p, conn, cr); err != nil {
 		return nil, err
+	}
+	if req.Verify || c.verifyAll {
+		if err := c.verifyNew(ctx, p, conn, cr, req.Verify); err != nil {
+			return nil, err
+		}
 	}
 	return c.upsert(ctx, conn, cr)
 }

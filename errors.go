@@ -146,6 +146,22 @@ var (
 // the user must connect again.
 var ErrBadCredentials = errors.New("connect: the provider refused the connection's credentials")
 
+// Errors of using a connection.
+var (
+	// ErrNoAPI is matched when a connection's provider declares no API, or no verification
+	// request, so that the credential has nowhere it may be sent.
+	ErrNoAPI = errors.New("connect: the provider's API is not declared")
+	// ErrForeignHost is matched when a request through [Connector.Client] is for a host
+	// that is not one of the provider's API hosts: nothing is sent.
+	ErrForeignHost = errors.New("connect: the request's host is not one of the provider's API hosts")
+	// ErrVerifyFailed is matched when a verification request gets neither a success nor a
+	// refusal of the credential (a 404, a 5xx, a redirect, a network failure): the
+	// credential is neither known good nor known bad.
+	ErrVerifyFailed = errors.New("connect: the verification request failed")
+	// ErrRevocationFailed is matched by the Err of a deletion event whose revocation failed.
+	ErrRevocationFailed = errors.New("connect: revoking the grant at the provider failed")
+)
+
 // ErrNotOAuth is matched when a token is asked of a connection that holds no OAuth tokens.
 var ErrNotOAuth = errors.New("connect: the connection has no OAuth tokens")
 

@@ -27,9 +27,28 @@ type Event struct {
 	// Connection is the connection as it is now (as it was, for a deletion); nil for an
 	// error before a connection existed.
 	Connection *Connection
-	// Err is set for EventConnectionError.
+	// Revocation is, for EventConnectionDeleted, what became of the grant at the
+	// provider's revocation endpoint; Err then says why revocation failed.
+	Revocation Revocation
+	// Err is set for EventConnectionError, and for EventConnectionDeleted when revocation
+	// failed.
 	Err error
 }
+
+// Revocation is what became of a deleted connection's grant at the provider.
+type Revocation string
+
+// The outcomes of revocation.
+const (
+	// RevocationNone: nothing was revoked; the provider has no revocation endpoint, or the
+	// connection holds no OAuth token.
+	RevocationNone Revocation = "none"
+	// RevocationSucceeded: the provider revoked the grant.
+	RevocationSucceeded Revocation = "succeeded"
+	// RevocationFailed: the provider could not be reached or refused; the connection was
+	// deleted all the same, and the grant may still be valid at the provider.
+	RevocationFailed Revocation = "failed"
+)
 
 // emit calls the event hook, if any, with a copy of the connection.
 func (c *Connector) emit(ctx context.Context, t EventType, projectID, provider string, conn *Connection, err error) {

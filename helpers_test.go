@@ -2,11 +2,13 @@ package connect_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -831,5 +833,102 @@ func (f *fixture) assertRefused(t testing.TB, err error) {
 	assertNoSecrets(t, "the error", err)
 	if got := f.count(t, "proj"); got != 0 {
 		t.Errorf("%d connections stored after a refused request, want 0", got)
+	}
+}
+
+// apiRequest is a request a provider's API received.
+type apiRequest struct {
+	Method, Host, Path, Query string
+	Header                    http.Header
+	Body                      string
+}
+
+// apiServer is a provider's API on httptest: it records the requests it receives and answers
+// each with respond (200 and a small JSON body by default).
+type apiServer struct {
+	srv *httptest.Server
+	URL string // the API's base URL
+
+	mu      sync.Mutex
+	reqs    []apiRequest
+	respond func(apiRequest) (status int, header http.Header)
+	body    string // of every answer; {"ok":true} when empty
+}
+
+func newAPIServer(t testing.TB) *apiServer {
+	t.Helper()
+	s := &apiServer{}
+	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	t.Cleanup(s.srv.Close)
+	s.URL = s.srv.URL + "/api"
+	return s
+}
+
+func (s *apiServer) serve(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	req := apiRequest{Method: r.Method, Host: r.Host, Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone(), Body: string(body)}
+	s.mu.Lock()
+	s.reqs = append(s.reqs, req)
+	respond, answer := s.respond, cmp.Or(s.body, `{"ok":true}`)
+	s.mu.Unlock()
+	status, header := http.StatusOK, http.Header(nil)
+	if respond != nil {
+		status, header = respond(req)
+	}
+	for k, v := range header {
+		w.Header()[k] = v
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, answer)
+}
+
+func (s *apiServer) setBody(body string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.body = body
+}
+
+func (s *apiServer) setRespond(respond func(apiRequest) (int, http.Header)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.respond = respond
+}
+
+func (s *apiServer) requests() []apiRequest {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.reqs)
+}
+
+// withAPI returns a Config edit that gives the test providers that connect with each
+// credential kind an API at base: oauth and machine take the default bearer header, keyonly
+// an X-Api-Key header, keyed a query parameter, basic HTTP Basic, custom two headers, and
+// each has a fixed version header and a verification request, GET /me. The oauth and machine
+// providers revoke at the token server's /revoke.
+func withAPI(t testing.TB, base, tokenURL string) func(*connect.Config) {
+	return func(c *connect.Config) {
+		t.Helper()
+		verify := &providers.Verify{Method: http.MethodGet, Path: "/me"}
+		fixed := map[string]string{"Api-Version": "2024-01"}
+		revoke := strings.TrimSuffix(tokenURL, "/token") + "/revoke"
+		for name, api := range map[string]*providers.API{
+			"oauth":   {},
+			"machine": {},
+			"keyonly": {APIKey: &providers.Send{Headers: map[string]string{"X-Api-Key": "{{apiKey}}"}}},
+			"keyed":   {APIKey: &providers.Send{Query: map[string]string{"api_key": "{{apiKey}}"}}},
+			"basic":   {},
+			"custom": {CustomAuth: &providers.Send{Headers: map[string]string{
+				"X-Token": "{{apiToken}}", "X-Where": "{{subdomain}}/{{region}}",
+			}}},
+		} {
+			api.BaseURL, api.Verify, api.Headers = base, verify, fixed
+			editProvider(t, name, func(p *providers.Provider) {
+				p.API = api
+				if p.TokenURL != "" {
+					p.RevocationURL = revoke
+				}
+			})(c)
+		}
 	}
 }

@@ -97,6 +97,10 @@ type ConnectionRequest struct {
 	OAuth2PasswordCredentials *OAuth2PasswordCredentials `json:"oauth2PasswordCredentials,omitempty"`
 	// OAuth2AuthorizationCode carries tokens obtained elsewhere, to import them.
 	OAuth2AuthorizationCode *OAuth2AuthorizationCode `json:"oauth2AuthorizationCode,omitempty"`
+
+	// Verify makes the provider's verification request with the credentials before the
+	// connection is stored: a credential the provider refuses is not stored.
+	Verify bool `json:"verify,omitempty"`
 }
 
 // BasicAuth is a username and password. The username may not contain a colon (RFC 7617 §2).

@@ -120,42 +120,24 @@ func (ts *tokenSource) Token() (*oauth2.Token, error) {
 	if last := ts.last.Load(); last != nil && last.gen == ts.c.deletions.n.Load() && ts.c.now().Before(last.until) {
 		return last.tok, nil
 	}
-	return ts.read()
+	return ts.read(ts.ctx, "")
 }
 
-// read gets the connection's token from the store, refreshing it if needed, and caches it.
-// The refresh runs detached from ts.ctx (see [Connector.TokenSource]), shared by every
-// caller that asks for the connection's token meanwhile; ts.ctx only bounds the wait.
-func (ts *tokenSource) read() (*oauth2.Token, error) {
-	if err := ts.ctx.Err(); err != nil {
-		return nil, fmt.Errorf("connect: waiting for the token: %w", err)
+// read gets the connection's token from the store, refreshing it if needed, and caches it. A
+// token whose access token is stale is refreshed whatever its expiry: a forced refresh. The
+// refresh runs detached from ctx (see [Connector.TokenSource]), shared by every caller that
+// asks for the connection's token meanwhile; ctx only bounds the wait.
+func (ts *tokenSource) read(ctx context.Context, stale string) (*oauth2.Token, error) {
+	got, err := ts.c.sharedToken(ctx, ts.id, stale)
+	if err != nil {
+		return nil, err
 	}
-	detached := context.WithoutCancel(ts.ctx)
-	ch := ts.c.refreshes.DoChan(ts.id, func() (any, error) {
-		// The counter is read before the store, so that a deletion meanwhile shows.
-		gen, read := ts.c.deletions.n.Load(), ts.c.now()
-		cur, err := ts.c.token(detached, ts.id)
-		if err != nil {
-			return nil, err
-		}
-		return &cachedToken{tok: cur.tok, gen: gen, until: minTime(ts.c.refreshAt(cur), read.Add(TokenRecheckInterval))}, nil
-	})
-	var res singleflight.Result
-	select {
-	case <-ts.ctx.Done():
-		return nil, fmt.Errorf("connect: waiting for the token: %w", ts.ctx.Err())
-	case res = <-ch:
-	}
-	if res.Err != nil {
-		return nil, res.Err
-	}
-	got := res.Val.(*cachedToken)
 	if got.gen != ts.c.deletions.n.Load() {
 		// A connection was deleted while this token was read, perhaps before this caller
 		// asked for it: make sure it was not this one.
 		recheck := *got
 		recheck.gen = ts.c.deletions.n.Load()
-		sctx, cancel := ts.c.storeContext(ts.ctx)
+		sctx, cancel := ts.c.storeContext(ctx)
 		_, err := ts.c.connections.Get(sctx, "", ts.id)
 		cancel()
 		if err != nil {
@@ -167,6 +149,41 @@ func (ts *tokenSource) read() (*oauth2.Token, error) {
 	return got.tok, nil
 }
 
+// sharedToken returns the connection's token, other than stale when stale is set, through
+// the one refresh in flight for the connection in this Connector: a caller that finds a
+// refresh running waits for its token, and starts its own only if that token is the stale
+// one.
+func (c *Connector) sharedToken(ctx context.Context, id, stale string) (*cachedToken, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("connect: waiting for the token: %w", err)
+	}
+	detached := context.WithoutCancel(ctx)
+	for range 2 {
+		ch := c.refreshes.DoChan(id, func() (any, error) {
+			// The counter is read before the store, so that a deletion meanwhile shows.
+			gen, read := c.deletions.n.Load(), c.now()
+			cur, err := c.token(detached, id, stale)
+			if err != nil {
+				return nil, err
+			}
+			return &cachedToken{tok: cur.tok, gen: gen, until: minTime(c.refreshAt(cur), read.Add(TokenRecheckInterval))}, nil
+		})
+		var res singleflight.Result
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("connect: waiting for the token: %w", ctx.Err())
+		case res = <-ch:
+		}
+		if res.Err != nil {
+			return nil, res.Err
+		}
+		if got := res.Val.(*cachedToken); stale == "" || got.tok.AccessToken != stale {
+			return got, nil
+		}
+	}
+	return nil, fmt.Errorf("connect: the token could not be refreshed: %w", ErrConflict)
+}
+
 // minTime returns the earlier of a and b.
 func minTime(a, b time.Time) time.Time {
 	if a.Before(b) {
@@ -175,9 +192,10 @@ func minTime(a, b time.Time) time.Time {
 	return b
 }
 
-// fresh reports whether a token may still be handed out rather than refreshed.
-func (c *Connector) fresh(cur *current) bool {
-	return c.now().Before(c.refreshAt(cur))
+// fresh reports whether a token may still be handed out rather than refreshed: it is not due,
+// and it is not the stale one a forced refresh replaces.
+func (c *Connector) fresh(cur *current, stale string) bool {
+	return c.now().Before(c.refreshAt(cur)) && (stale == "" || cur.tok.AccessToken != stale)
 }
 
 // refreshAt is when a token is to be refreshed: the expiry delta before its expiry. A token
@@ -222,9 +240,9 @@ const (
 
 // token returns the connection's current token, refreshing and saving it when needed. ctx
 // is never cancelled by a caller (see [tokenSource.read]): each step has its own bound.
-func (c *Connector) token(ctx context.Context, id string) (*current, error) {
+func (c *Connector) token(ctx context.Context, id, stale string) (*current, error) {
 	wctx, cancel := context.WithTimeout(ctx, refreshLease+refreshMargin)
-	rec, cr, cur, err := c.claim(wctx, id)
+	rec, cr, cur, err := c.claim(wctx, id, stale)
 	cancel()
 	if err != nil || cur != nil {
 		return cur, err
@@ -243,7 +261,7 @@ func (c *Connector) token(ctx context.Context, id string) (*current, error) {
 		// token first, and the provider, rotating, refused ours: then its token is the
 		// connection's.
 		if rec2, cr2, lerr := c.loadCredentials(ctx, id); lerr == nil && cr2.RefreshToken != usedRefreshToken {
-			if cur := c.currentToken(rec2, cr2); c.fresh(cur) {
+			if cur := c.currentToken(rec2, cr2); c.fresh(cur, stale) {
 				return cur, nil
 			}
 		}
@@ -255,14 +273,14 @@ func (c *Connector) token(ctx context.Context, id string) (*current, error) {
 // claim reads the connection and returns its token if it is fresh; otherwise it takes the
 // refresh lease, waiting while another replica holds it, and returns the record and
 // credentials to refresh.
-func (c *Connector) claim(ctx context.Context, id string) (*ConnectionRecord, *credentials, *current, error) {
+func (c *Connector) claim(ctx context.Context, id, stale string) (*ConnectionRecord, *credentials, *current, error) {
 	rec, cr, err := c.loadCredentials(ctx, id)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	poll, claims := leasePollMin, 0
 	for {
-		if cur := c.currentToken(rec, cr); c.fresh(cur) {
+		if cur := c.currentToken(rec, cr); c.fresh(cur, stale) {
 			return nil, nil, cur, nil
 		}
 		if rec.Connection.Status == StatusBadCredentials {
@@ -337,7 +355,7 @@ func (c *Connector) saveRefreshed(ctx context.Context, rec *ConnectionRecord, cr
 		if rec, cr, err = c.loadCredentials(ctx, rec.Connection.ID); err != nil {
 			return nil, err
 		}
-		if cur := c.currentToken(rec, cr); cr.RefreshToken != usedRefreshToken && c.fresh(cur) {
+		if cur := c.currentToken(rec, cr); cr.RefreshToken != usedRefreshToken && c.fresh(cur, "") {
 			return cur, nil
 		}
 	}
@@ -458,15 +476,9 @@ func (c *Connector) refresh(ctx context.Context, rec *ConnectionRecord, cr *cred
 	if rec.Connection.AuthScheme == AuthSchemeOAuth2ClientCredentials {
 		return c.clientCredentialsToken(ctx, p, cr)
 	}
-	clientID, secret := cr.ClientID, cr.ClientSecret
-	if rec.Connection.ProviderApp != nil && clientID == "" {
-		sctx, cancel := c.storeContext(ctx)
-		app, err := c.apps.App(sctx, rec.Connection.ProjectID, rec.Connection.Provider, rec.Connection.ProviderApp.ID)
-		cancel()
-		if err != nil {
-			return nil, fmt.Errorf("%w: looking up the provider app: %w", ErrStoreUnavailable, err)
-		}
-		clientID, secret = app.ClientID, app.ClientSecret.Reveal()
+	clientID, secret, err := c.oauthClient(ctx, rec, cr)
+	if err != nil {
+		return nil, err
 	}
 	cfg := oauth2.Config{
 		ClientID: clientID, ClientSecret: secret,
@@ -484,6 +496,21 @@ func (c *Connector) refresh(ctx context.Context, rec *ConnectionRecord, cr *cred
 		return &oauth2.Token{RefreshToken: tok.RefreshToken}, err
 	}
 	return tok, nil
+}
+
+// oauthClient returns the OAuth client a connection authenticates as at the token endpoint:
+// its own, for client credentials and password grants, else its provider app's.
+func (c *Connector) oauthClient(ctx context.Context, rec *ConnectionRecord, cr *credentials) (id, secret string, err error) {
+	if rec.Connection.ProviderApp == nil || cr.ClientID != "" {
+		return cr.ClientID, cr.ClientSecret, nil
+	}
+	sctx, cancel := c.storeContext(ctx)
+	app, err := c.apps.App(sctx, rec.Connection.ProjectID, rec.Connection.Provider, rec.Connection.ProviderApp.ID)
+	cancel()
+	if err != nil {
+		return "", "", fmt.Errorf("%w: looking up the provider app: %w", ErrStoreUnavailable, err)
+	}
+	return app.ClientID, app.ClientSecret.Reveal(), nil
 }
 
 // refreshFailed marks the connection bad_credentials when the provider refused the refresh

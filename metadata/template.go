@@ -231,13 +231,17 @@ func findInput(inputs []Input, name string) *Input {
 	return nil
 }
 
-// sample returns a value that passes the input's rule, for checking a template's shape.
+// sample returns a value that passes the input's rule, for checking a template's shape: the
+// first enum value, the default, the example (which lets a whole host be an input, checked
+// against the allowed hosts), or a plain name.
 func (in *Input) sample() string {
-	if in.Kind == Enum {
+	switch {
+	case in.Kind == Enum:
 		return in.Values[0]
-	}
-	if in.Default != "" {
+	case in.Default != "":
 		return in.Default
+	case in.Example != "":
+		return in.Example
 	}
 	return "sample0"
 }

@@ -27,6 +27,10 @@ type API struct {
 	// BaseURL is the API's base URL, a URL template like AuthURL, e.g.
 	// https://{{workspace}}.zendesk.com/api/v2.
 	BaseURL string `json:"baseURL"`
+	// DefaultBaseURL, when set, is used instead of BaseURL when an optional input BaseURL
+	// needs is absent and has no default, as DefaultAuthURL is: e.g. Intercom's US host when
+	// no region is given.
+	DefaultBaseURL string `json:"defaultBaseURL,omitempty"`
 	// BaseURLFrom, when set, names a URL read from the token response (a TokenMetadata
 	// entry with url set, e.g. Salesforce's instanceUrl): when the connection has it, its
 	// scheme and host replace BaseURL's.
@@ -52,7 +56,7 @@ type API struct {
 	// Docs is the documentation of the API's authentication, where these facts come from.
 	Docs string `json:"docs,omitempty"`
 
-	baseURL *metadata.Template
+	baseURL, defaultBaseURL *metadata.Template
 }
 
 // Send is how one credential kind is sent: in headers, in query parameters, or by HTTP
@@ -82,6 +86,9 @@ type Verify struct {
 	Path string `json:"path"`
 	// Body is a JSON body for POST, e.g. a GraphQL query.
 	Body string `json:"body,omitempty"`
+	// OK, when set, names a top-level JSON boolean of the answer that is true only for a
+	// valid credential, for APIs that answer 200 either way (Slack's "ok").
+	OK string `json:"ok,omitempty"`
 	// Docs is the documentation of the endpoint.
 	Docs string `json:"docs,omitempty"`
 }
@@ -172,8 +179,18 @@ func (a *API) parse(p *Provider) error {
 	if a.baseURL, err = metadata.ParseTemplate(a.BaseURL, p.Inputs, p.Hosts); err != nil {
 		return fmt.Errorf("baseURL: %w", err)
 	}
-	if strings.ContainsAny(a.BaseURL, "?#") {
-		return fmt.Errorf("baseURL %q may not have a query", a.BaseURL)
+	if a.DefaultBaseURL != "" {
+		if a.defaultBaseURL, err = metadata.ParseTemplate(a.DefaultBaseURL, p.Inputs, p.Hosts); err != nil {
+			return fmt.Errorf("defaultBaseURL: %w", err)
+		}
+		for _, name := range a.defaultBaseURL.Placeholders() {
+			if in := p.input(name); in.Optional && in.Default == "" {
+				return fmt.Errorf("defaultBaseURL uses the optional input %s, which has no default", name)
+			}
+		}
+	}
+	if strings.ContainsAny(a.BaseURL+a.DefaultBaseURL, "?#") {
+		return errors.New("baseURL and defaultBaseURL may not have a query")
 	}
 	if a.BaseURLFrom != "" && !slices.ContainsFunc(p.TokenMetadata, func(f TokenField) bool { return f.URL && f.Name == a.BaseURLFrom }) {
 		return fmt.Errorf("baseURLFrom %s is not a URL read from the token response", a.BaseURLFrom)
@@ -394,6 +411,9 @@ func (v *Verify) check() error {
 		!syntax.QueryChars(query) || strings.Contains(v.Path, "{{") || dotSegments(path) {
 		return fmt.Errorf("verify: path %q must be an absolute path without placeholders or dot segments", v.Path)
 	}
+	if v.OK != "" && !syntax.Ident(v.OK) {
+		return fmt.Errorf("verify: ok %q must be a plain field name", v.OK)
+	}
 	if len(v.Body) > 4096 || !syntax.Text(v.Body) {
 		return errors.New("verify: body must be at most 4096 octets of printable text")
 	}
@@ -478,7 +498,7 @@ func (p *Provider) APIBaseURL(values metadata.Values) (*url.URL, error) {
 		}
 		return u, nil
 	}
-	s, err := a.baseURL.Render(values)
+	s, err := render(a.baseURL, a.defaultBaseURL, values)
 	if err != nil {
 		return nil, err
 	}
