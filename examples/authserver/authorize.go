@@ -2,6 +2,8 @@ package authserver
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -212,7 +214,7 @@ func setPageHeaders(h http.Header) {
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Frame-Options", "DENY")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("Content-Security-Policy", pageCSP)
 	h.Set("Referrer-Policy", "no-referrer")
 }
 
@@ -228,15 +230,9 @@ func renderError(w http.ResponseWriter, code int, p errorPage) {
 	_ = pages.ExecuteTemplate(w, "error", p)
 }
 
-var pages = template.Must(template.New("pages").Parse(`
-{{define "head"}}<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.}}</title>
-<style>
-:root {
+// pageCSS is the pages' style sheet, inline so that the server serves nothing else, and
+// allowed by its hash alone.
+const pageCSS = `:root {
   color-scheme: light dark;
   --bg: #f2f4f8; --card: #ffffff; --fg: #1c2230; --muted: #5c6577; --border: #d8dde7;
   --accent: #2563eb; --accent-fg: #ffffff; --danger: #b42318; --danger-bg: #fef3f2;
@@ -249,40 +245,60 @@ var pages = template.Must(template.New("pages").Parse(`
 }
 * { box-sizing: border-box; }
 body {
-  margin: 0; min-height: 100vh; display: grid; place-items: center; padding: 1rem;
+  margin: 0; min-height: 100vh; display: grid; place-items: center; padding: .75rem;
   background: var(--bg); color: var(--fg);
-  font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", sans-serif;
+  font: 15px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", sans-serif;
 }
 main {
   width: 100%; max-width: 26rem; background: var(--card); border: 1px solid var(--border);
-  border-radius: 14px; padding: 2rem; box-shadow: 0 10px 30px rgba(16, 24, 40, .08);
+  border-radius: 12px; padding: 1.1rem 1.4rem; box-shadow: 0 10px 30px rgba(16, 24, 40, .08);
 }
-.brand { font-size: .8rem; letter-spacing: .08em; text-transform: uppercase; color: var(--muted); margin: 0 0 1rem; }
-h1 { font-size: 1.3rem; line-height: 1.3; margin: 0 0 .5rem; }
-h2 { font-size: .9rem; color: var(--muted); font-weight: 600; margin: 1.25rem 0 .5rem; }
-p { margin: 0 0 .75rem; }
+.brand { font-size: .75rem; letter-spacing: .08em; text-transform: uppercase; color: var(--muted); margin: 0 0 .5rem; }
+h1 { font-size: 1.2rem; line-height: 1.25; margin: 0 0 .35rem; }
+p { margin: 0 0 .5rem; }
 code { font: .9em ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
 .client { font-weight: 650; overflow-wrap: anywhere; }
-ul.scopes { list-style: none; margin: 0; padding: 0; border: 1px solid var(--border); border-radius: 10px; }
-ul.scopes li { padding: .6rem .85rem; border-top: 1px solid var(--border); overflow-wrap: anywhere; }
-ul.scopes li:first-child { border-top: 0; }
-ul.scopes .note { display: block; color: var(--muted); font-size: .85rem; }
-.error { background: var(--danger-bg); color: var(--danger); border-radius: 8px; padding: .6rem .85rem; margin: 1rem 0 0; }
-form { margin-top: 1.25rem; }
-label { display: block; font-size: .9rem; font-weight: 600; margin: .85rem 0 .3rem; }
+ul.scopes { list-style: none; margin: 0; padding: 0; display: flex; flex-wrap: wrap; gap: .35rem; }
+ul.scopes li { padding: .2rem .6rem; border: 1px solid var(--border); border-radius: 8px; overflow-wrap: anywhere; }
+ul.scopes .note { color: var(--muted); font-size: .8rem; margin-left: .35rem; }
+.error { background: var(--danger-bg); color: var(--danger); border-radius: 8px; padding: .45rem .75rem; margin: .6rem 0 0; }
+form { margin-top: .6rem; }
+label { display: block; font-size: .85rem; font-weight: 600; margin: .5rem 0 .2rem; }
 input[type=text], input[type=password] {
-  width: 100%; padding: .6rem .75rem; font: inherit; color: inherit; background: transparent;
+  width: 100%; padding: .45rem .65rem; font: inherit; color: inherit; background: transparent;
   border: 1px solid var(--border); border-radius: 8px;
 }
 input:focus-visible, button:focus-visible { outline: 2px solid var(--accent); outline-offset: 2px; }
-.actions { display: flex; gap: .75rem; margin-top: 1.5rem; }
-.actions button { flex: 1; padding: .65rem 1rem; font: inherit; font-weight: 600; border-radius: 8px; cursor: pointer; }
+.actions { display: flex; gap: .75rem; margin-top: .9rem; }
+.actions button { flex: 1; padding: .55rem 1rem; font: inherit; font-weight: 600; border-radius: 8px; cursor: pointer; }
 #approve { order: 2; background: var(--accent); color: var(--accent-fg); border: 1px solid var(--accent); }
 #deny { order: 1; background: transparent; color: var(--fg); border: 1px solid var(--border); }
 #approve:hover { filter: brightness(1.08); }
 #deny:hover { background: var(--bg); }
-.foot { margin: 1.5rem 0 0; font-size: .8rem; color: var(--muted); text-align: center; }
-</style>
+.foot { margin: .75rem 0 0; font-size: .75rem; color: var(--muted); text-align: center; }
+`
+
+// pageCSP allows the pages their style sheet and nothing else: no script, no other origin.
+// It sets no form-action: browsers apply it to the redirect that follows the consent form,
+// to the client's redirect URI.
+var pageCSP = func() string {
+	sum := sha256.Sum256([]byte(pageCSS))
+	return "default-src 'none'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) +
+		"'; frame-ancestors 'none'; base-uri 'none'"
+}()
+
+var pages = template.Must(template.New("pages").Funcs(template.FuncMap{
+	// template.CSS: the style sheet is ours, and must reach the page byte for byte to match
+	// its hash.
+	"css": func() template.CSS { return template.CSS(pageCSS) },
+}).Parse(`
+{{define "head"}}<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.}}</title>
+<style>{{css}}</style>
 </head>
 <body>
 <main>
@@ -298,7 +314,7 @@ input:focus-visible, button:focus-visible { outline: 2px solid var(--accent); ou
 {{define "consent"}}{{template "head" printf "Authorize %s" .ClientID}}
 <h1>Authorize <span class="client" id="client">{{.ClientID}}</span></h1>
 <p>This application asks for access to your account.</p>
-{{if .Scopes}}<h2>It asks for</h2>
+{{if .Scopes}}<p>It asks for:</p>
 <ul class="scopes" id="scopes">{{range .Scopes}}
 <li><code>{{.Name}}</code>{{with .Note}}<span class="note">{{.}}</span>{{end}}</li>{{end}}
 </ul>{{else}}<p>It asks for no particular scope.</p>{{end}}

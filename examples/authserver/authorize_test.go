@@ -1,6 +1,8 @@
 package authserver_test
 
 import (
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
@@ -45,6 +47,7 @@ func TestAuthorizePage(t *testing.T) {
 			t.Errorf("consent page has %s: unescaped input or an external asset:\n%s", bad, page)
 		}
 	}
+	checkStyleHash(t, res.Header.Get("Content-Security-Policy"), page)
 
 	// The page's form, submitted as a browser would, gets the same answer as Decide.
 	form := url.Values{"query": {mustParse(t, authURL).RawQuery}, "username": {username}, "password": {password}, "action": {"approve"}}
@@ -184,6 +187,7 @@ func TestAuthorizeRequestErrors(t *testing.T) {
 				!strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") {
 				t.Errorf("browser: status %d, Content-Type %q, body:\n%s", res.StatusCode, res.Header.Get("Content-Type"), body)
 			}
+			checkStyleHash(t, res.Header.Get("Content-Security-Policy"), string(body))
 
 			// Decide refuses as well, and approving changes nothing.
 			if _, err := srv.Decide(authURL, true, username, password); !errors.Is(err, authserver.ErrNoRedirect) {
@@ -207,5 +211,21 @@ func TestDeny(t *testing.T) {
 	checkRedirectState(t, q, ts.URL)
 	if q.Has("code") {
 		t.Errorf("redirect %s has a code", loc)
+	}
+}
+
+// checkStyleHash checks that the CSP allows the page's one style element by its hash, and
+// nothing inline besides.
+func checkStyleHash(t *testing.T, csp, page string) {
+	t.Helper()
+	_, rest, ok := strings.Cut(page, "<style>")
+	css, _, ok2 := strings.Cut(rest, "</style>")
+	if !ok || !ok2 || strings.Count(page, "<style") != 1 {
+		t.Fatalf("the page has no single style element")
+	}
+	sum := sha256.Sum256([]byte(css))
+	want := "style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "';"
+	if !strings.Contains(csp, want) || strings.Contains(csp, "unsafe-inline") || strings.Contains(csp, "script-src") {
+		t.Errorf("CSP %q, want %s and nothing inline else", csp, want)
 	}
 }
