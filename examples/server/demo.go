@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +18,7 @@ import (
 	"net/netip"
 	"net/url"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/connectkit/connect"
@@ -28,13 +31,16 @@ import (
 // itself to keep the demo small: a real front end talks to its own backend, which keeps the
 // key.
 const (
-	demoProject  = "demo"
-	demoAPIKey   = "demo-api-key-shown-to-the-page"
-	demoProvider = "local"
-	demoClientID = "connect-demo"
-	demoUser     = "ada"
-	demoPassword = "lovelace"
-	callbackPath = "/callbacks/v1/oauth"
+	demoProject     = "demo"
+	demoAPIKey      = "demo-api-key-shown-to-the-page"
+	demoProvider    = "local"        // the local authorization server, by OAuth
+	demoKeyProvider = "local-apikey" // the same server's API, by API key
+	demoClientID    = "connect-demo"
+	demoUser        = "ada"
+	demoPassword    = "lovelace"
+	callbackPath    = "/callbacks/v1/oauth"
+	connectedPath   = "/demo/connected" // where the callback sends the popup on success
+	failedPath      = "/demo/failed"    // and on failure
 )
 
 // catalogShown are providers of the built-in catalog the page lists, disabled: they need an
@@ -44,12 +50,25 @@ var catalogShown = []string{"salesforce", "hubspot", "google", "slack", "github"
 //go:embed static
 var static embed.FS
 
-// pageTemplate is the demo page; static/app.js and static/app.css are served as they are.
-var pageTemplate = template.Must(template.ParseFS(static, "static/index.html"))
+// pageTemplate is the demo page and endTemplate the page the popup ends on; static/app.js,
+// static/end.js and static/app.css are served as they are.
+var (
+	pageTemplate = template.Must(template.ParseFS(static, "static/index.html"))
+	endTemplate  = template.Must(template.ParseFS(static, "static/end.html"))
+)
 
-// pageCSP allows the page its own script, style and API calls, and nothing else.
+// pageCSP allows the pages their own scripts, style and API calls, and nothing else.
 const pageCSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; " +
 	"img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
+// setPageHeaders sets the headers of the demo's HTML pages.
+func setPageHeaders(h http.Header) {
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", pageCSP)
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+}
 
 // demo is the backend and the local authorization server, each on its own loopback listener.
 type demo struct {
@@ -64,6 +83,10 @@ type demo struct {
 	lnB     net.Listener
 	lnA     net.Listener
 	log     *slog.Logger
+
+	// localKey is the key the local API accepts for the local-apikey provider: random, and
+	// shown on the page for the user to paste, as a provider's dashboard would show it.
+	localKey string
 }
 
 // newDemo listens on addr (the backend) and authAddr (the authorization server), both loopback
@@ -73,7 +96,7 @@ func newDemo(addr, authAddr string, log *slog.Logger) (_ *demo, err error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	d := &demo{log: log, conns: connect.NewMemoryConnectionStore()}
+	d := &demo{log: log, conns: connect.NewMemoryConnectionStore(), localKey: "demo-key-" + rand.Text()}
 	if err := d.listen(addr, authAddr); err != nil {
 		return nil, err
 	}
@@ -86,7 +109,7 @@ func newDemo(addr, authAddr string, log *slog.Logger) (_ *demo, err error) {
 
 	// The client is confidential; its secret lives only in this process.
 	secret := rand.Text()
-	if d.as, err = newAuthServer(d.url, d.authURL, secret); err != nil {
+	if d.as, err = newAuthServer(d.url, d.authURL, secret, d.localKey); err != nil {
 		return nil, err
 	}
 	reg, err := demoRegistry(d.authURL)
@@ -100,8 +123,8 @@ func newDemo(addr, authAddr string, log *slog.Logger) (_ *demo, err error) {
 	if err != nil {
 		return nil, err
 	}
-	d.backend = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	d.auth = &http.Server{Handler: d.as.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	d.backend = &http.Server{Handler: logRequests(log, "backend", mux), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	d.auth = &http.Server{Handler: logRequests(log, "auth", d.as.Handler()), ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	return d, nil
 }
 
@@ -115,27 +138,39 @@ func (d *demo) listen(addr, authAddr string) error {
 	}
 	lnB, err := net.Listen("tcp", addr)
 	if err != nil {
-		return err
+		return listenError("the backend", "-addr", addr, err)
 	}
 	lnA, err := net.Listen("tcp", authAddr)
 	if err != nil {
 		lnB.Close()
-		return err
+		return listenError("the authorization server", "-auth-addr", authAddr, err)
 	}
 	d.lnB, d.lnA = lnB, lnA
 	d.url, d.authURL = baseURL(lnB.Addr()), baseURL(lnA.Addr())
 	return nil
 }
 
+// listenError says which listener could not listen, and for a busy port which flag picks
+// another one.
+func listenError(who, flag, addr string, err error) error {
+	if errors.Is(err, syscall.EADDRINUSE) {
+		host, _, _ := net.SplitHostPort(addr)
+		return fmt.Errorf("%s cannot listen on %s: the port is in use; pass %s %s to pick a free one, or another port",
+			who, addr, flag, net.JoinHostPort(host, "0"))
+	}
+	return fmt.Errorf("%s cannot listen on %s (%s): %w", who, addr, flag, err)
+}
+
 // newAuthServer returns the local authorization server at authURL, with the demo's client,
-// registered with the backend's callback, and the demo's user.
-func newAuthServer(backendURL, authURL, secret string) (*authserver.Server, error) {
+// registered with the backend's callback, the demo's user, and the local API's one key.
+func newAuthServer(backendURL, authURL, secret, apiKey string) (*authserver.Server, error) {
 	as, err := authserver.New(authserver.Config{
 		Clients: []authserver.Client{{
 			ID: demoClientID, Secret: secret, RedirectURIs: []string{backendURL + callbackPath},
 			Scopes: []string{"read", "offline_access"},
 		}},
 		Users:               []authserver.User{{Username: demoUser, Password: demoPassword}},
+		APIKeys:             []string{apiKey},
 		AccessTokenLifespan: time.Hour,
 	})
 	if err != nil {
@@ -145,16 +180,31 @@ func newAuthServer(backendURL, authURL, secret string) (*authserver.Server, erro
 	return as, nil
 }
 
-// demoRegistry returns the built-in catalog with the local authorization server added.
+// demoRegistry returns the built-in catalog with the local authorization server added twice:
+// as an OAuth provider, and as an API taking API keys. Both call the server's protected API,
+// GET /api/me, which is also their verification request.
 func demoRegistry(authURL string) (*providers.Registry, error) {
 	reg := providers.Default()
-	if err := reg.Register(&providers.Provider{
+	verify := &providers.Verify{Method: http.MethodGet, Path: "/me"}
+	for _, p := range []*providers.Provider{{
 		Name: demoProvider, DisplayName: "Local authorization server",
 		AuthURL: authURL + "/authorize", TokenURL: authURL + "/token", Issuer: authURL,
 		PKCE: providers.PKCERequired, Prompt: "consent",
 		AuthKinds: []providers.AuthKind{providers.OAuth2AuthorizationCode},
-	}); err != nil {
-		return nil, err
+		// The access token goes as "Authorization: Bearer", the default.
+		API:           &providers.API{BaseURL: authURL + "/api", Verify: verify},
+		RevocationURL: authURL + "/revoke",
+	}, {
+		Name: demoKeyProvider, DisplayName: "Local API (API key)",
+		AuthKinds: []providers.AuthKind{providers.APIKey},
+		API: &providers.API{
+			BaseURL: authURL + "/api", Verify: verify,
+			APIKey: &providers.Send{Headers: map[string]string{"X-Api-Key": "{{apiKey}}"}},
+		},
+	}} {
+		if err := reg.Register(p); err != nil {
+			return nil, fmt.Errorf("provider %s: %w", p.Name, err)
+		}
 	}
 	return reg, nil
 }
@@ -173,13 +223,29 @@ func (d *demo) newConnector(reg *providers.Registry, secret string) (*connect.Co
 		RedirectURL: d.url + callbackPath,
 		HTTPClient:  &http.Client{Timeout: 10 * time.Second},
 		Logger:      d.log,
+		OnEvent:     d.logEvent,
 	})
+}
+
+// logEvent logs the flow's events: what happened to which connection, never a credential
+// (an Event carries none).
+func (d *demo) logEvent(ctx context.Context, e connect.Event) {
+	attrs := []slog.Attr{slog.String("project", e.ProjectID), slog.String("provider", e.Provider)}
+	if e.Connection != nil {
+		attrs = append(attrs, slog.String("connection", e.Connection.ID), slog.String("status", string(e.Connection.Status)))
+	}
+	level := slog.LevelInfo
+	if e.Err != nil {
+		level = slog.LevelWarn
+		attrs = append(attrs, slog.Any("error", e.Err))
+	}
+	d.log.LogAttrs(ctx, level, "connect: "+string(e.Type), attrs...)
 }
 
 // routes returns the backend's mux: connecthttp's routes, ended by a popup page, and the demo's
 // page, assets and token route.
 func (d *demo) routes(reg *providers.Registry) (*http.ServeMux, error) {
-	page, err := renderPage(reg)
+	page, err := d.renderPage(reg)
 	if err != nil {
 		return nil, err
 	}
@@ -191,23 +257,22 @@ func (d *demo) routes(reg *providers.Registry) (*http.ServeMux, error) {
 	if err != nil {
 		return nil, err
 	}
-	api, err := connecthttp.New(d.c, keys, connecthttp.WithPopup(d.url), connecthttp.WithLogger(d.log))
+	// The callback ends with a redirect to the demo's own pages, styled as the demo page is,
+	// which tell the opener how the flow ended.
+	api, err := connecthttp.New(d.c, keys, connecthttp.WithRedirects(connectedPath, failedPath), connecthttp.WithLogger(d.log))
 	if err != nil {
 		return nil, err
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/", api)
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
-		h := w.Header()
-		h.Set("Content-Type", "text/html; charset=utf-8")
-		h.Set("Content-Security-Policy", pageCSP)
-		h.Set("Cache-Control", "no-store")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
+		setPageHeaders(w.Header())
 		_, _ = w.Write(page)
 	})
 	mux.Handle("GET /static/{file}", http.StripPrefix("/static/", staticFiles(assets)))
 	mux.HandleFunc("GET /demo/token/{id}", tokenHandler(d.c, d.log))
+	mux.HandleFunc("GET "+connectedPath, endPage)
+	mux.HandleFunc("GET "+failedPath, endPage)
 	return mux, nil
 }
 
@@ -271,18 +336,23 @@ func (d *demo) serve(ctx context.Context) error {
 
 // pageData fills static/index.html.
 type pageData struct {
-	APIKey   string
-	Project  string
-	User     string
-	Password string
-	Catalog  []catalogEntry
+	APIKey      string
+	Project     string
+	User        string
+	Password    string
+	KeyProvider string // the provider of the API-key form
+	LocalKey    string // the key the local API accepts, for the user to paste
+	Catalog     []catalogEntry
 }
 
 type catalogEntry struct{ Name, DisplayName string }
 
 // renderPage renders the page once: it never changes.
-func renderPage(reg *providers.Registry) ([]byte, error) {
-	data := pageData{APIKey: demoAPIKey, Project: demoProject, User: demoUser, Password: demoPassword}
+func (d *demo) renderPage(reg *providers.Registry) ([]byte, error) {
+	data := pageData{
+		APIKey: demoAPIKey, Project: demoProject, User: demoUser, Password: demoPassword,
+		KeyProvider: demoKeyProvider, LocalKey: d.localKey,
+	}
 	for _, name := range catalogShown {
 		if p, ok := reg.Lookup(name); ok {
 			data.Catalog = append(data.Catalog, catalogEntry{Name: p.Name, DisplayName: p.DisplayName})
@@ -300,7 +370,7 @@ func staticFiles(assets fs.FS) http.Handler {
 	files := http.FileServerFS(assets)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
-		case "app.js", "app.css":
+		case "app.js", "app.css", "end.js":
 			w.Header().Set("X-Content-Type-Options", "nosniff")
 			w.Header().Set("Cache-Control", "no-cache")
 			files.ServeHTTP(w, r)
@@ -312,15 +382,17 @@ func staticFiles(assets fs.FS) http.Handler {
 
 // tokenView is what GET /demo/token/{id} shows of a token: never the token itself.
 type tokenView struct {
-	TokenType          string    `json:"tokenType"`
-	Expiry             time.Time `json:"expiry,omitzero"`
-	AccessTokenPreview string    `json:"accessTokenPreview"`
+	TokenType string    `json:"tokenType"`
+	Expiry    time.Time `json:"expiry,omitzero"`
+	// Fingerprint tells tokens apart, e.g. before and after a refresh, without revealing
+	// them: see fingerprint.
+	Fingerprint string `json:"fingerprint"`
 }
 
 // tokenHandler serves GET /demo/token/{id}: a fresh token of the demo project's connection,
-// refreshed if need be, shown as its type, expiry and first four characters. It takes no API
-// key because it is the demo's own route, for the page; a real backend uses the token itself
-// and never sends it, or any part of it, to a browser.
+// refreshed if need be, shown as its type, expiry and fingerprint. It takes no API key
+// because it is the demo's own route, for the page; a real backend uses the token itself and
+// never sends it, or any part of it, to a browser.
 func tokenHandler(c *connect.Connector, log *slog.Logger) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ts, err := c.TokenSourceFor(r.Context(), demoProject, r.PathValue("id"))
@@ -338,18 +410,17 @@ func tokenHandler(c *connect.Connector, log *slog.Logger) http.HandlerFunc {
 		h.Set("Cache-Control", "no-store")
 		h.Set("X-Content-Type-Options", "nosniff")
 		_ = json.NewEncoder(w).Encode(tokenView{
-			TokenType: tok.Type(), Expiry: tok.Expiry, AccessTokenPreview: preview(tok.AccessToken),
+			TokenType: tok.Type(), Expiry: tok.Expiry, Fingerprint: fingerprint(tok.AccessToken),
 		})
 	}
 }
 
-// preview returns the first four characters of s and an ellipsis.
-func preview(s string) string {
-	r := []rune(s)
-	if len(r) > 4 {
-		r = r[:4]
-	}
-	return string(r) + "…"
+// fingerprint returns "sha256:" and the first 12 hex digits of the SHA-256 of a token. A
+// token's own first characters are the same for every token of a server (ory_at_…); 48 bits
+// of a hash tell tokens apart and, the token being random, say nothing of it.
+func fingerprint(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return "sha256:" + hex.EncodeToString(sum[:6])
 }
 
 // tokenProblem answers an error of TokenSourceFor or Token.

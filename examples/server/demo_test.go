@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"net"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -32,6 +34,11 @@ func TestPage(t *testing.T) {
 		`data-api-key="` + demoAPIKey + `"`,
 		`<code id="demo-user">ada</code>`,
 		`<code id="demo-password">lovelace</code>`,
+		`<form id="key-form" class="row">`,
+		`<input type="password" id="api-key"`,
+		`<input type="hidden" id="key-provider" value="local-apikey">`,
+		`<code id="local-key">` + d.localKey + `</code>`,
+		`id="notice"`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the page lacks %s", want)
@@ -65,6 +72,8 @@ func TestStaticFiles(t *testing.T) {
 	}{
 		{"/static/app.js", "text/javascript", `"connect:result"`, http.StatusOK},
 		{"/static/app.css", "text/css", "#connections", http.StatusOK},
+		{"/static/end.js", "text/javascript", `"connect:result"`, http.StatusOK},
+		{"/static/end.html", "application/problem+json", "not-found", http.StatusNotFound},
 		{"/static/index.html", "application/problem+json", "not-found", http.StatusNotFound},
 		{"/static/", "application/problem+json", "not-found", http.StatusNotFound},
 	}
@@ -112,7 +121,8 @@ func TestTokenProblems(t *testing.T) {
 // the authorization server's form handler in process, and the binding cookie is carried by
 // hand.
 func TestFlowWithoutBrowser(t *testing.T) {
-	d := startDemo(t)
+	log, logs := newLogBuffer()
+	d := startDemoLogged(t, log)
 	res, body := do(t, http.MethodPost, d.url+"/v1/oauth-connect", demoAPIKey,
 		`{"projectId":"demo","provider":"local","groupRef":"demo-group","consumerRef":"demo-user","enableCSRFProtection":true}`)
 	if res.StatusCode != http.StatusOK {
@@ -144,8 +154,14 @@ func TestFlowWithoutBrowser(t *testing.T) {
 		t.Fatalf("redirected to %s, want the callback %s", got, d.url+callbackPath)
 	}
 	res, body = do(t, http.MethodGet, loc.String(), "", "", "Cookie", binding.Name+"="+binding.Value)
-	if res.StatusCode != http.StatusOK || !strings.Contains(body, `"type":"connect:result","ok":true`) {
-		t.Fatalf("callback: %d %s", res.StatusCode, body)
+	end, err := res.Location()
+	if res.StatusCode != http.StatusSeeOther || err != nil || end.Path != connectedPath || end.Query().Get("provider") != "local" {
+		t.Fatalf("callback: %d to %v (%v) %s, want 303 to %s", res.StatusCode, end, err, body, connectedPath)
+	}
+	res, body = do(t, http.MethodGet, end.String(), "", "")
+	if res.StatusCode != http.StatusOK || !strings.Contains(body, `data-ok="true"`) ||
+		!strings.Contains(body, `data-connection-id="`+end.Query().Get("connectionId")+`"`) {
+		t.Fatalf("the popup's end page: %d %s", res.StatusCode, body)
 	}
 
 	res, body = do(t, http.MethodGet, d.url+"/v1/projects/demo/connections", demoAPIKey, "")
@@ -162,10 +178,10 @@ func TestFlowWithoutBrowser(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &tok); err != nil || res.StatusCode != http.StatusOK {
 		t.Fatalf("token: %d %s (%v)", res.StatusCode, body, err)
 	}
-	if tok.TokenType != "Bearer" || tok.Expiry.IsZero() || len([]rune(tok.AccessTokenPreview)) != 5 || !strings.HasSuffix(tok.AccessTokenPreview, "…") {
-		t.Errorf("token view %+v, want Bearer, an expiry and 4 characters and an ellipsis", tok)
+	if tok.TokenType != "Bearer" || tok.Expiry.IsZero() || !regexp.MustCompile(`^sha256:[0-9a-f]{12}$`).MatchString(tok.Fingerprint) {
+		t.Errorf("token view %+v, want Bearer, an expiry and a fingerprint", tok)
 	}
-	// The whole token is never sent.
+	// Nothing of the token is sent but its fingerprint.
 	ts, err := d.c.TokenSourceFor(context.Background(), demoProject, conns[0].ID)
 	if err != nil {
 		t.Fatal(err)
@@ -174,8 +190,32 @@ func TestFlowWithoutBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(full.AccessToken) <= 4 || strings.Contains(body, full.AccessToken) || strings.Contains(body, full.AccessToken[4:]) {
-		t.Errorf("GET /demo/token sent more than a preview of the access token")
+	if tok.Fingerprint != fingerprint(full.AccessToken) {
+		t.Errorf("fingerprint %s is not the access token's", tok.Fingerprint)
+	}
+	if prefix := full.AccessToken[:8]; strings.Contains(body, prefix) {
+		t.Errorf("GET /demo/token sent the start of the access token %q: %s", prefix, body)
+	}
+
+	// The log tells the flow, request by request and event by event, without a secret.
+	out := logs.String()
+	for _, want := range []string{
+		`msg="http request" server=backend method=POST path=/v1/oauth-connect status=200`,
+		`msg="http request" server=auth method=POST path=/token status=200`,
+		`msg="http request" server=backend method=GET path=/callbacks/v1/oauth status=303`,
+		`msg="connect: connection.created" project=demo provider=local connection=` + conns[0].ID + ` status=working`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the log lacks %s:\n%s", want, out)
+		}
+	}
+	for name, secret := range map[string]string{
+		"the code": loc.Query().Get("code"), "the state": u.Query().Get("state"), "the binding": binding.Value,
+		"the access token": full.AccessToken, "the refresh token": full.RefreshToken, "the API key": demoAPIKey,
+	} {
+		if secret == "" || strings.Contains(out, secret) {
+			t.Errorf("the log has %s (or it is empty)", name)
+		}
 	}
 }
 
@@ -195,8 +235,8 @@ func TestCallbackWithoutBinding(t *testing.T) {
 		t.Fatalf("Decide: %v", err)
 	}
 	res, body = do(t, http.MethodGet, loc.String(), "", "")
-	if res.StatusCode != http.StatusBadRequest || !strings.Contains(body, `"error":"invalid_state"`) {
-		t.Errorf("callback without the cookie: %d %s, want 400 and invalid_state", res.StatusCode, body)
+	if end := res.Header.Get("Location"); res.StatusCode != http.StatusSeeOther || end != failedPath+"?error=invalid_state" {
+		t.Errorf("callback without the cookie: %d to %q %s, want 303 to %s?error=invalid_state", res.StatusCode, end, body, failedPath)
 	}
 	if n, _ := d.conns.List(context.Background(), demoProject, connect.ConnectionFilter{}); len(n) != 0 {
 		t.Errorf("%d connections, want none", len(n))
@@ -211,16 +251,129 @@ func TestLoopbackOnly(t *testing.T) {
 	}
 }
 
-func TestPreview(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"ory_at_abcdef", "ory_…"},
-		{"abc", "abc…"},
-		{"", "…"},
-		{"é€𝄞xyz", "é€𝄞x…"},
+func TestFingerprint(t *testing.T) {
+	// SHA-256("abc") begins ba7816bf8f01.
+	if got := fingerprint("abc"); got != "sha256:ba7816bf8f01" {
+		t.Errorf(`fingerprint("abc") = %q, want sha256:ba7816bf8f01`, got)
+	}
+	// Two tokens of one server share their start; their fingerprints differ.
+	if a, b := fingerprint("ory_at_aaaa.1"), fingerprint("ory_at_aaaa.2"); a == b {
+		t.Errorf("two tokens have the fingerprint %s", a)
+	}
+}
+
+func TestEndPage(t *testing.T) {
+	d := startDemo(t)
+	tests := []struct {
+		name, query string
+		wantStatus  int
+		want        []string
+	}{
+		{"connected", connectedPath + "?connectionId=4f1c2a&provider=local", http.StatusOK,
+			[]string{`data-ok="true"`, `data-connection-id="4f1c2a"`, `data-provider="local"`, `<h1 id="end-title">Connected</h1>`}},
+		{"denied", failedPath + "?error=access_denied", http.StatusBadRequest,
+			[]string{`data-ok="false"`, `data-error="access_denied"`, `<h1 id="end-title">Access was denied</h1>`, "You clicked Deny"}},
+		{"expired", failedPath + "?error=expired", http.StatusBadRequest,
+			[]string{`data-error="expired"`, "The sign-in took too long"}},
+		{"unknown code", failedPath + "?error=%3Cscript%3E", http.StatusBadRequest,
+			[]string{`data-error="unknown"`, "Something went wrong on the server"}},
+		{"no code", failedPath, http.StatusBadRequest, []string{`data-error="unknown"`}},
+		{"bad connection id", connectedPath + "?connectionId=%22%3E%3Cb%3E&provider=local", http.StatusBadRequest,
+			[]string{`data-ok="false"`, `data-error="invalid_request"`}},
 	}
 	for _, tt := range tests {
-		if got := preview(tt.in); got != tt.want {
-			t.Errorf("preview(%q) = %q, want %q", tt.in, got, tt.want)
+		t.Run(tt.name, func(t *testing.T) {
+			res, body := do(t, http.MethodGet, d.url+tt.query, "", "")
+			if res.StatusCode != tt.wantStatus || res.Header.Get("Content-Security-Policy") != pageCSP {
+				t.Errorf("status %d, CSP %q; want %d and the page's CSP", res.StatusCode, res.Header.Get("Content-Security-Policy"), tt.wantStatus)
+			}
+			// Styled as the demo page, by its style sheet: nothing inline.
+			for _, want := range append(tt.want, `<link rel="stylesheet" href="/static/app.css">`, `<script src="/static/end.js" defer></script>`) {
+				if !strings.Contains(body, want) {
+					t.Errorf("the page lacks %s:\n%s", want, body)
+				}
+			}
+			for _, bad := range []string{"<script>", "style=", "<style", "<b>"} {
+				if strings.Contains(body, bad) {
+					t.Errorf("the page has %s", bad)
+				}
+			}
+		})
+	}
+}
+
+// TestBusyPort asks for ports already taken: the error says so, and names the flag to pass.
+func TestBusyPort(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	busy := ln.Addr().String()
+	for _, tt := range []struct{ addr, authAddr, flag string }{
+		{busy, "127.0.0.1:0", "pass -addr 127.0.0.1:0"},
+		{"127.0.0.1:0", busy, "pass -auth-addr 127.0.0.1:0"},
+	} {
+		_, err := newDemo(tt.addr, tt.authAddr, nil)
+		if err == nil || !strings.Contains(err.Error(), "in use") || !strings.Contains(err.Error(), tt.flag) {
+			t.Errorf("newDemo(%s, %s): %v, want an error saying the port is in use and to %s", tt.addr, tt.authAddr, err, tt.flag)
 		}
+	}
+}
+
+// TestRequestLog checks that a request's log record has neither its query nor its headers.
+func TestRequestLog(t *testing.T) {
+	log, logs := newLogBuffer()
+	d := startDemoLogged(t, log)
+	do(t, http.MethodGet, d.url+callbackPath+"?code=code-sentinel-1234&state=state-sentinel-5678", "key-sentinel-9012", "",
+		"Authorization", "Bearer token-sentinel-3456")
+	out := logs.String()
+	if want := `msg="http request" server=backend method=GET path=/callbacks/v1/oauth status=303 duration=`; !strings.Contains(out, want) {
+		t.Errorf("the log lacks %s:\n%s", want, out)
+	}
+	if strings.Contains(out, "sentinel") {
+		t.Errorf("the log has a query or header value:\n%s", out)
+	}
+}
+
+// TestRegistry checks the demo's providers: the local one with its API and revocation
+// endpoint, and the API-key one, which sends the key as X-Api-Key.
+func TestRegistry(t *testing.T) {
+	const authURL = "http://127.0.0.1:9"
+	reg, err := demoRegistry(authURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	local, ok := reg.Lookup(demoProvider)
+	if !ok || local.API == nil || local.API.BaseURL != authURL+"/api" || local.RevocationURL != authURL+"/revoke" ||
+		local.API.Verify == nil || local.API.Verify.Method != http.MethodGet || local.API.Verify.Path != "/me" {
+		t.Fatalf("provider local: %+v, want its API at /api, verified by GET /me, and revocation at /revoke", local)
+	}
+	keyed, ok := reg.Lookup(demoKeyProvider)
+	if !ok || !keyed.Accepts(providers.APIKey) || keyed.Accepts(providers.OAuth2AuthorizationCode) {
+		t.Fatalf("provider %s: %+v, want one accepting API keys only", demoKeyProvider, keyed)
+	}
+	pl, err := keyed.Credential(providers.APIKey, func(name string) string {
+		if name == "apiKey" {
+			return "k-123"
+		}
+		return ""
+	})
+	if err != nil || pl.Header.Get("X-Api-Key") != "k-123" || len(pl.Header) != 1 || pl.Query != nil || pl.Basic {
+		t.Errorf("Credential: %+v (%v), want X-Api-Key alone", pl, err)
+	}
+}
+
+// TestAPIKeyConnection connects the API-key provider as the page's form does.
+func TestAPIKeyConnection(t *testing.T) {
+	d := startDemo(t)
+	res, body := do(t, http.MethodPost, d.url+"/v1/projects/demo/connections", demoAPIKey,
+		`{"provider":"local-apikey","groupRef":"demo-group","consumerRef":"demo-user","apiKey":"`+d.localKey+`"}`)
+	var conn connect.Connection
+	if err := json.Unmarshal([]byte(body), &conn); err != nil || res.StatusCode != http.StatusCreated {
+		t.Fatalf("POST connections: %d %s (%v), want 201", res.StatusCode, body, err)
+	}
+	if conn.Provider != demoKeyProvider || conn.AuthScheme != connect.AuthSchemeAPIKey || strings.Contains(body, d.localKey) {
+		t.Errorf("connection %s, want an apiKey connection of %s without its key", body, demoKeyProvider)
 	}
 }

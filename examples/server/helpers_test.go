@@ -1,17 +1,26 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 )
 
 // startDemo serves a demo on loopback ports of its own until the test ends.
 func startDemo(t *testing.T) *demo {
 	t.Helper()
-	d, err := newDemo("127.0.0.1:0", "127.0.0.1:0", nil)
+	return startDemoLogged(t, nil)
+}
+
+// startDemoLogged is startDemo with a logger.
+func startDemoLogged(t *testing.T, log *slog.Logger) *demo {
+	t.Helper()
+	d, err := newDemo("127.0.0.1:0", "127.0.0.1:0", log)
 	if err != nil {
 		t.Fatalf("newDemo: %v", err)
 	}
@@ -54,4 +63,28 @@ func do(t *testing.T, method, url, apiKey, body string, header ...string) (*http
 		t.Fatal(err)
 	}
 	return res, string(b)
+}
+
+// logBuffer is a logger's output, safe to read while servers write to it.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// newLogBuffer returns a debug logger writing text records to a logBuffer.
+func newLogBuffer() (*slog.Logger, *logBuffer) {
+	b := &logBuffer{}
+	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug})), b
 }

@@ -1,7 +1,9 @@
 // Command server is a runnable demo of connect: one backend serving connecthttp's routes and a
-// small page, and a local OAuth 2.0 authorization server (examples/authserver), both on
-// loopback in this process. Open the printed URL, click Connect, and approve in the popup as
-// ada / lovelace: the page lists the new connection and a preview of its access token.
+// small page, and a local OAuth 2.0 authorization server (examples/authserver) with a small
+// protected API, both on loopback in this process. Open the printed URL, click Connect, and
+// approve in the popup as ada / lovelace: the page lists the new connection and its access
+// token's fingerprint. The page also connects the local API with an API key. Requests and
+// the flow's events are logged to stderr.
 //
 //	go run ./examples/server
 //	go run ./examples/server -addr 127.0.0.1:0

@@ -1,31 +1,55 @@
 "use strict";
 
-// The demo page: starts a flow with POST /v1/oauth-connect, runs it in a popup, hears the
-// popup's "connect:result" message, then lists the project's connections and shows a preview
-// of the new connection's token.
+// The demo page: starts an OAuth flow with POST /v1/oauth-connect and runs it in a popup,
+// hears the popup's "connect:result" message, connects API keys with POST
+// /v1/projects/{project}/connections, lists the project's connections and shows the
+// fingerprint of the new connection's token.
 (function () {
   const apiKey = document.body.dataset.apiKey;
   const project = document.body.dataset.project;
-  const popupFeatures = "popup,width=520,height=640";
+  // Tall enough for the consent page, which is laid out to fit 520x560.
+  const popupFeatures = "popup,width=520,height=600";
+  // How long to wait, once the popup is seen closed, for its message to arrive: the end
+  // page posts its result and closes at once, and the two may be seen in either order.
+  const closeGraceMs = 400;
 
   const providerSelect = document.getElementById("provider");
   const connectButton = document.getElementById("connect");
+  const keyForm = document.getElementById("key-form");
+  const keyInput = document.getElementById("api-key");
+  const keyProvider = document.getElementById("key-provider");
+  const saveKeyButton = document.getElementById("save-key");
+  const noticeBox = document.getElementById("notice");
   const errorBox = document.getElementById("error");
   const list = document.getElementById("connections");
   const noConnections = document.getElementById("no-connections");
   const tokenBox = document.getElementById("token");
 
+  // What each of connecthttp's callback failure codes means; the popup's page says more.
+  const failures = {
+    access_denied: "access was denied",
+    invalid_state: "the answer did not match a flow of this browser",
+    expired: "the flow expired",
+    exchange_failed: "the provider did not give tokens",
+    store_unavailable: "a store is unavailable",
+    invalid_request: "the provider's answer was malformed",
+    server_error: "something went wrong on the server",
+  };
+
   let popup = null;
   let watch = 0;
+  let settled = true; // whether the flow in the popup has told its result
 
-  function showError(text) {
-    errorBox.textContent = text;
-    errorBox.hidden = false;
+  function show(box, text) {
+    box.textContent = text;
+    box.hidden = false;
   }
 
-  function clearError() {
-    errorBox.textContent = "";
-    errorBox.hidden = true;
+  function clearMessages() {
+    for (const box of [noticeBox, errorBox]) {
+      box.textContent = "";
+      box.hidden = true;
+    }
   }
 
   function busy(on) {
@@ -59,15 +83,16 @@
   }
 
   async function connect() {
-    clearError();
+    clearMessages();
     // Open the popup now, in the click's user activation, so that no popup blocker stops
     // it; it is pointed at the provider once the backend answers.
     popup = window.open("", "connect", popupFeatures);
     if (!popup) {
-      showError("The popup was blocked: allow popups for this page and try again.");
+      show(errorBox, "The popup was blocked: allow popups for this page and try again.");
       return;
     }
     busy(true);
+    settled = false;
     let url;
     try {
       url = await api("/v1/oauth-connect", {
@@ -85,22 +110,31 @@
         }),
       });
     } catch (err) {
+      settled = true;
       popup.close();
       popup = null;
       busy(false);
-      showError("Could not start the connection: " + err.message);
+      show(errorBox, "Could not start the connection: " + err.message);
       return;
     }
     window.open(url, "connect", popupFeatures);
-    // If the user closes the popup without finishing, give the button back.
+    // If the user closes the popup without finishing, say so and give the button back.
     clearInterval(watch);
     watch = setInterval(() => {
-      if (!popup || popup.closed) {
-        clearInterval(watch);
-        popup = null;
-        busy(false);
+      if (popup && !popup.closed) {
+        return;
       }
-    }, 500);
+      clearInterval(watch);
+      popup = null;
+      setTimeout(() => {
+        if (settled) {
+          return;
+        }
+        settled = true;
+        busy(false);
+        show(noticeBox, "The window was closed before the connection finished, so nothing was connected. Click Connect to try again.");
+      }, closeGraceMs);
+    }, 250);
   }
 
   async function onMessage(event) {
@@ -108,21 +142,48 @@
       return;
     }
     const data = event.data;
-    if (!data || data.type !== "connect:result") {
+    if (!data || data.type !== "connect:result" || settled) {
       return;
     }
+    settled = true;
     clearInterval(watch);
     popup = null;
     busy(false);
     if (!data.ok) {
-      showError("The connection failed: " + data.error);
+      const why = failures[data.error] || "an unknown error";
+      show(errorBox, "The connection failed (" + data.error + "): " + why + ".");
       return;
     }
     try {
       await refreshConnections(data.connectionId);
       await showToken(data.connectionId);
     } catch (err) {
-      showError(err.message);
+      show(errorBox, err.message);
+    }
+  }
+
+  async function saveKey(event) {
+    event.preventDefault();
+    clearMessages();
+    saveKeyButton.disabled = true;
+    try {
+      const conn = await api("/v1/projects/" + encodeURIComponent(project) + "/connections", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({
+          provider: keyProvider.value,
+          groupRef: "demo-group",
+          consumerRef: "demo-user",
+          apiKey: keyInput.value,
+        }),
+      });
+      keyInput.value = "";
+      show(noticeBox, "Connected " + conn.provider + " with the API key.");
+      await refreshConnections(conn.id);
+    } catch (err) {
+      show(errorBox, "Could not connect the API key: " + err.message);
+    } finally {
+      saveKeyButton.disabled = false;
     }
   }
 
@@ -159,15 +220,16 @@
       throw new Error("Could not get a token: " + (await problemText(res)));
     }
     const t = await res.json();
-    let text = t.tokenType + " " + t.accessTokenPreview;
+    let text = t.tokenType + " token " + t.fingerprint;
     if (t.expiry) {
-      text += " (expires " + new Date(t.expiry).toLocaleTimeString() + ")";
+      text += ", expires " + new Date(t.expiry).toLocaleTimeString();
     }
     tokenBox.textContent = text;
     tokenBox.classList.add("shown");
   }
 
   connectButton.addEventListener("click", connect);
+  keyForm.addEventListener("submit", saveKey);
   window.addEventListener("message", onMessage);
-  refreshConnections("").catch((err) => showError(err.message));
+  refreshConnections("").catch((err) => show(errorBox, err.message));
 })();
