@@ -91,6 +91,7 @@ func invalidState(msg string) error { return &callbackError{ErrInvalidState, msg
 // callbackParams are the parameters of an authorization response.
 type callbackParams struct {
 	state, code, iss, errCode, errDescription, errURI string
+	query                                             url.Values // for the provider's callback inputs
 }
 
 // parseCallback checks the shape of the authorization response without touching a store
@@ -109,7 +110,7 @@ func parseCallback(r *http.Request) (*callbackParams, error) {
 	if err != nil {
 		return nil, malformed("the query does not parse")
 	}
-	var p callbackParams
+	p := callbackParams{query: q}
 	switch st := q["state"]; {
 	case len(st) > 1:
 		return nil, invalidState("state is given more than once")
@@ -208,7 +209,7 @@ func (c *Connector) Callback(ctx context.Context, r *http.Request, opts ...Callb
 		c.emit(ctx, EventConnectionError, s.ProjectID, s.Provider, nil, perr)
 		return nil, perr
 	}
-	tok, md, err := c.exchange(ctx, s, prov, app, p.code)
+	tok, md, err := c.exchange(ctx, s, prov, app, p)
 	if err != nil {
 		c.emit(ctx, EventConnectionError, s.ProjectID, s.Provider, nil, err)
 		return nil, err
@@ -262,7 +263,8 @@ func (c *Connector) checkResponse(s *session, p *callbackParams, binding string)
 
 // exchange redeems the code with the flow's verifier at the token endpoint saved with the
 // flow, and reads the token response: the token and the connection's provider metadata.
-func (c *Connector) exchange(ctx context.Context, s *session, prov *providers.Provider, app *ProviderApp, code string) (*oauth2.Token, ProviderMetadata, error) {
+func (c *Connector) exchange(ctx context.Context, s *session, prov *providers.Provider, app *ProviderApp, p *callbackParams) (*oauth2.Token, ProviderMetadata, error) {
+	code := p.code
 	cfg := oauth2.Config{
 		ClientID:     app.ClientID,
 		ClientSecret: app.ClientSecret.Reveal(),
@@ -283,12 +285,12 @@ func (c *Connector) exchange(ctx context.Context, s *session, prov *providers.Pr
 	if err := checkToken(tok); err != nil {
 		return nil, nil, err
 	}
-	var md ProviderMetadata
-	if len(s.Metadata)+len(prov.TokenMetadata) > 0 {
-		md = make(ProviderMetadata, len(s.Metadata)+len(prov.TokenMetadata))
-		for k, v := range s.Metadata {
-			md[k] = MetadataValue{Value: v, Source: "input"}
-		}
+	md := make(ProviderMetadata, len(s.Metadata)+len(prov.TokenMetadata)+len(prov.CallbackInputs))
+	for k, v := range s.Metadata {
+		md[k] = MetadataValue{Value: v, Source: "input"}
+	}
+	if err := readCallbackInputs(prov, p.query, md); err != nil {
+		return nil, nil, err
 	}
 	if err := readTokenMetadata(prov, tok, md); err != nil {
 		return nil, nil, err
@@ -539,6 +541,23 @@ func checkToken(tok *oauth2.Token) error {
 	}
 	if _, _, err := expiresIn(tok.Extra("expires_in")); err != nil {
 		return err
+	}
+	return nil
+}
+
+// readCallbackInputs copies the provider's callback inputs from the authorization response
+// into md, each checked against its input's rule.
+func readCallbackInputs(p *providers.Provider, q url.Values, md ProviderMetadata) error {
+	for _, name := range p.CallbackInputs {
+		v := q[name]
+		if len(v) == 0 {
+			continue
+		}
+		canon, err := p.Input(name).Normalize(v[0])
+		if len(v) > 1 || err != nil {
+			return fmt.Errorf("%w: the callback's %s is not valid", ErrMalformedCallback, name)
+		}
+		md[name] = MetadataValue{Value: canon, Source: "callback"}
 	}
 	return nil
 }

@@ -163,7 +163,7 @@ func newUsing(p *providers.Provider, conn *Connection, cr *credentials) (*using,
 		if errors.Is(err, providers.ErrNoAPI) {
 			return nil, fmt.Errorf("%w: %s", ErrNoAPI, p.Name)
 		}
-		return nil, fmt.Errorf("connect: the API base URL of %s cannot be resolved for the connection: %w", p.Name, err)
+		return nil, fmt.Errorf("%w: the base URL of %s cannot be resolved: %w", ErrNoAPI, p.Name, err)
 	}
 	u := &using{p: p, kind: authKind(conn.AuthScheme), base: base, values: values, cr: cr, client: cr.ClientID}
 	if conn.ProviderApp != nil && u.client == "" {
@@ -486,10 +486,15 @@ func (c *Connector) verify(ctx context.Context, u *using) error {
 	if v == nil {
 		return fmt.Errorf("%w: %s declares no verification request", ErrNoAPI, u.p.Name)
 	}
+	path, query, err := v.VerifyPath(u.values)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrVerifyFailed, err)
+	}
 	target := *u.base
-	path, query, _ := strings.Cut(v.Path, "?")
-	target.Path = strings.TrimSuffix(target.Path, "/") + path
-	target.RawPath = ""
+	target.RawPath = strings.TrimSuffix(u.base.EscapedPath(), "/") + path
+	if target.Path, err = url.PathUnescape(target.RawPath); err != nil {
+		return fmt.Errorf("%w: %w", ErrVerifyFailed, err)
+	}
 	target.RawQuery = query
 	var body io.Reader
 	if v.Body != "" {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/connectkit/connect"
+	"github.com/connectkit/connect/metadata"
 	"github.com/connectkit/connect/providers"
 )
 
@@ -673,5 +674,49 @@ func TestClientNeedsAnAPI(t *testing.T) {
 	}
 	if err := f.c.Verify(context.Background(), "proj", conn.ID); !errors.Is(err, connect.ErrNoAPI) {
 		t.Errorf("Verify = %v, want ErrNoAPI", err)
+	}
+}
+
+func TestCallbackInputsReachTheAPI(t *testing.T) {
+	for _, tc := range []struct {
+		name, query string
+		want        error
+		wantPath    string
+	}{
+		{name: "given", query: "&realmId=4620816365", wantPath: "/api/company/4620816365/companyinfo/4620816365"},
+		{name: "absent", query: "", want: connect.ErrNoAPI},
+		{name: "not its rule", query: "&realmId=46%2F..%2Fx", want: connect.ErrMalformedCallback},
+		{name: "twice", query: "&realmId=1&realmId=2", want: connect.ErrMalformedCallback},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, api := apiFixture(t)
+			c := f.again(t, editProvider(t, "acme", func(p *providers.Provider) {
+				p.Inputs = []metadata.Input{{Name: "realmId", Pattern: "[0-9]{1,20}", Optional: true}}
+				p.CallbackInputs = []string{"realmId"}
+				p.API = &providers.API{
+					BaseURL: api.URL + "/company/{{realmId}}",
+					Verify:  &providers.Verify{Method: http.MethodGet, Path: "/companyinfo/{{realmId}}"},
+				}
+			}))
+			a, err := c.AuthorizeURL(context.Background(), oauthRequest("acme"))
+			if err != nil {
+				t.Fatalf("AuthorizeURL: %v", err)
+			}
+			conn, err := c.Callback(context.Background(), callbackRequest("code="+sentinelCode+"&state="+a.State+tc.query))
+			if err == nil {
+				err = c.Verify(context.Background(), "proj", conn.ID)
+			}
+			if !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
+				t.Fatalf("Callback and Verify = %v, want %v", err, tc.want)
+			}
+			if tc.wantPath != "" {
+				if got := conn.ProviderMetadata["realmId"]; got.Source != "callback" {
+					t.Errorf("realmId metadata = %+v, want from the callback", got)
+				}
+				if reqs := api.requests(); len(reqs) != 1 || reqs[0].Path != tc.wantPath {
+					t.Errorf("verification requests %+v, want one for %s", reqs, tc.wantPath)
+				}
+			}
+		})
 	}
 }

@@ -148,9 +148,10 @@ var ErrBadCredentials = errors.New("connect: the provider refused the connection
 
 // Errors of using a connection.
 var (
-	// ErrNoAPI is matched when a connection's provider declares no API, or no verification
-	// request, so that the credential has nowhere it may be sent.
-	ErrNoAPI = errors.New("connect: the provider's API is not declared")
+	// ErrNoAPI is matched when the connection's provider API is not known for it: the
+	// catalog declares no API or no verification request, or the API's base URL needs a
+	// value the connection lacks. The credential then has nowhere it may be sent.
+	ErrNoAPI = errors.New("connect: the provider's API is not known for the connection")
 	// ErrForeignHost is matched when a request through [Connector.Client] is for a host
 	// that is not one of the provider's API hosts: nothing is sent.
 	ErrForeignHost = errors.New("connect: the request's host is not one of the provider's API hosts")

@@ -82,7 +82,9 @@ type Basic struct {
 type Verify struct {
 	// Method is GET, HEAD or POST.
 	Method string `json:"method"`
-	// Path begins with "/" and may carry a query, e.g. /v1/users/me or /users?limit=1.
+	// Path begins with "/" and may carry a query, e.g. /v1/users/me or /users?limit=1. Its
+	// path, not its query, may hold placeholders of inputs and token response values, e.g.
+	// /locations/{{locationId}}, each filled with one escaped path segment.
 	Path string `json:"path"`
 	// Body is a JSON body for POST, e.g. a GraphQL query.
 	Body string `json:"body,omitempty"`
@@ -224,7 +226,7 @@ func (a *API) parse(p *Provider) error {
 		}
 	}
 	if a.Verify != nil {
-		return a.Verify.check()
+		return a.Verify.check(p)
 	}
 	return nil
 }
@@ -396,7 +398,7 @@ func expand(v string, vals func(string) string) string {
 }
 
 // check checks the verification request.
-func (v *Verify) check() error {
+func (v *Verify) check(p *Provider) error {
 	switch v.Method {
 	case http.MethodGet, http.MethodHead:
 		if v.Body != "" {
@@ -407,9 +409,19 @@ func (v *Verify) check() error {
 		return fmt.Errorf("verify: method %q must be GET, HEAD or POST", v.Method)
 	}
 	path, query, _ := strings.Cut(v.Path, "?")
-	if !strings.HasPrefix(path, "/") || strings.HasPrefix(path, "//") || !syntax.PathChars(path) ||
-		!syntax.QueryChars(query) || strings.Contains(v.Path, "{{") || dotSegments(path) {
-		return fmt.Errorf("verify: path %q must be an absolute path without placeholders or dot segments", v.Path)
+	err := eachPlaceholder(path, func(name string) error {
+		if p.input(name) == nil && !slices.ContainsFunc(p.TokenMetadata, func(f TokenField) bool { return f.Name == name }) {
+			return fmt.Errorf("verify: {{%s}} is neither an input nor a value of the token response", name)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	plain := expand(path, func(string) string { return "x" })
+	if !strings.HasPrefix(path, "/") || strings.HasPrefix(path, "//") || !syntax.PathChars(plain) ||
+		!syntax.QueryChars(query) || strings.Contains(query, "{{") || dotSegments(plain) {
+		return fmt.Errorf("verify: path %q must be an absolute path without dot segments, placeholders only in the path", v.Path)
 	}
 	if v.OK != "" && !syntax.Ident(v.OK) {
 		return fmt.Errorf("verify: ok %q must be a plain field name", v.OK)
@@ -588,4 +600,22 @@ func (a *API) clone() *API {
 		c.Verify = &v
 	}
 	return &c
+}
+
+// VerifyPath returns the verification request's path and query with its placeholders filled
+// from values, each escaped as one path segment; the error names a value the connection lacks.
+func (v *Verify) VerifyPath(values map[string]string) (path, query string, err error) {
+	path, query, _ = strings.Cut(v.Path, "?")
+	var missing string
+	path = expand(path, func(name string) string {
+		// A dot segment would lead the request off the path it was declared on.
+		if v := values[name]; (v == "" || v == "." || v == "..") && missing == "" {
+			missing = name
+		}
+		return url.PathEscape(values[name])
+	})
+	if missing != "" {
+		return "", "", fmt.Errorf("providers: the verification request needs a value of %s, which the connection lacks", missing)
+	}
+	return path, query, nil
 }

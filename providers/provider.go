@@ -179,6 +179,10 @@ type Provider struct {
 	TokenAuth TokenAuth `json:"tokenAuth,omitempty"`
 	// TokenMetadata are values read from the token response.
 	TokenMetadata []TokenField `json:"tokenMetadata,omitempty"`
+	// CallbackInputs are inputs whose values the provider gives in the authorization
+	// response, as query parameters of the same name, e.g. QuickBooks' realmId: each is
+	// checked against its input's rule and kept with the connection.
+	CallbackInputs []string `json:"callbackInputs,omitempty"`
 	// AuthKinds are the credential kinds accepted; empty means OAuth2AuthorizationCode when
 	// AuthURL is set.
 	AuthKinds []AuthKind `json:"authKinds,omitempty"`
@@ -254,6 +258,7 @@ func (p *Provider) clone() *Provider {
 	c.AuthParams = maps.Clone(p.AuthParams)
 	c.TokenParams = maps.Clone(p.TokenParams)
 	c.TokenMetadata = slices.Clone(p.TokenMetadata)
+	c.CallbackInputs = slices.Clone(p.CallbackInputs)
 	c.AuthKinds = slices.Clone(p.AuthKinds)
 	c.CustomAuth = slices.Clone(p.CustomAuth)
 	if p.API != nil {
@@ -479,6 +484,11 @@ func (p *Provider) checkTokenMetadata() error {
 		}
 		if f.Input != "" && p.input(f.Input) == nil {
 			return fmt.Errorf("tokenMetadata %s: input %s is not declared", f.Name, f.Input)
+		}
+	}
+	for _, name := range p.CallbackInputs {
+		if name == "workspace" || p.input(name) == nil || Reserved(name) || slices.Contains([]string{"iss", "error", "error_description", "error_uri"}, name) {
+			return fmt.Errorf("callbackInputs: %s must be a declared input other than workspace, and no parameter of the response itself", name)
 		}
 	}
 	return nil
