@@ -70,6 +70,25 @@ func TestBrowserFlow(t *testing.T) {
 	if v, err := chromedp.Run(page, chromedp.Value(chromedp.ID("api-key"))); err != nil || v != "" {
 		t.Errorf("the key field holds %q (%v) after saving, want it cleared", v, err)
 	}
+
+	// Each connection's Call API button calls the local API with its credential.
+	for provider, want := range map[string]string{demoProvider: `"subject": "ada"`, demoKeyProvider: `"subject": "api-key-1"`} {
+		li := `#connections li[data-provider="` + provider + `"]`
+		if err := chromedp.Do(page,
+			chromedp.Click(chromedp.CSS(li+" button.call")),
+			chromedp.WaitVisible(chromedp.CSS(li+` pre.answer[data-status="200"]`)),
+		); err != nil {
+			answer, _ := chromedp.Run(page, chromedp.TextContent(chromedp.CSS(li+" pre.answer")))
+			t.Fatalf("calling the API of %s (answer %q): %v", provider, answer, err)
+		}
+		answer, err := chromedp.Run(page, chromedp.Text(chromedp.CSS(li+" pre.answer")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(answer, "GET "+d.authURL+"/api/me\n200\n") || !strings.Contains(answer, want) {
+			t.Errorf("the API call of %s shows %q, want GET /api/me answered 200 with %s", provider, answer, want)
+		}
+	}
 	saveScreenshot(t, page, "connected.png")
 
 	recs, err := d.conns.List(ctx, demoProject, connect.ConnectionFilter{})

@@ -271,6 +271,7 @@ func (d *demo) routes(reg *providers.Registry) (*http.ServeMux, error) {
 	})
 	mux.Handle("GET /static/{file}", http.StripPrefix("/static/", staticFiles(assets)))
 	mux.HandleFunc("GET /demo/token/{id}", tokenHandler(d.c, d.log))
+	mux.HandleFunc("POST /demo/connections/{id}/call", d.callHandler)
 	mux.HandleFunc("GET "+connectedPath, endPage)
 	mux.HandleFunc("GET "+failedPath, endPage)
 	return mux, nil

@@ -364,16 +364,94 @@ func TestRegistry(t *testing.T) {
 	}
 }
 
-// TestAPIKeyConnection connects the API-key provider as the page's form does.
+// TestAPIKeyConnection connects the API-key provider as the page's form does, verifying the
+// key first: a key the local API refuses is not stored.
 func TestAPIKeyConnection(t *testing.T) {
 	d := startDemo(t)
-	res, body := do(t, http.MethodPost, d.url+"/v1/projects/demo/connections", demoAPIKey,
-		`{"provider":"local-apikey","groupRef":"demo-group","consumerRef":"demo-user","apiKey":"`+d.localKey+`"}`)
+	// The status is connecthttp's to choose; the demo only needs a refusal.
+	res, body := connectKey(t, d, "demo-key-not-the-one-it-accepts")
+	if res.StatusCode < 400 || strings.Contains(body, "not-the-one") {
+		t.Errorf("POST connections with a wrong key: %d %s, want a refusal that does not echo the key", res.StatusCode, body)
+	}
+	if recs, _ := d.conns.List(context.Background(), demoProject, connect.ConnectionFilter{}); len(recs) != 0 {
+		t.Errorf("%d connections stored after a refused key, want none", len(recs))
+	}
+
+	res, body = connectKey(t, d, d.localKey)
 	var conn connect.Connection
 	if err := json.Unmarshal([]byte(body), &conn); err != nil || res.StatusCode != http.StatusCreated {
 		t.Fatalf("POST connections: %d %s (%v), want 201", res.StatusCode, body, err)
 	}
 	if conn.Provider != demoKeyProvider || conn.AuthScheme != connect.AuthSchemeAPIKey || strings.Contains(body, d.localKey) {
 		t.Errorf("connection %s, want an apiKey connection of %s without its key", body, demoKeyProvider)
+	}
+}
+
+// TestCallAPI calls the local API through the call route, with an OAuth connection and an
+// API-key connection: the API answers whose credential it got, and nothing of the credential
+// reaches the page or the log.
+func TestCallAPI(t *testing.T) {
+	log, logs := newLogBuffer()
+	d := startDemoLogged(t, log)
+	oauthID := connectOAuth(t, d)
+	res, body := connectKey(t, d, d.localKey)
+	var keyConn connect.Connection
+	if err := json.Unmarshal([]byte(body), &keyConn); err != nil || res.StatusCode != http.StatusCreated {
+		t.Fatalf("POST connections: %d %s (%v)", res.StatusCode, body, err)
+	}
+	tests := []struct {
+		name, id string
+		want     map[string]any
+	}{
+		{"oauth", oauthID, map[string]any{"authenticatedBy": "accessToken", "subject": demoUser, "clientId": demoClientID}},
+		{"apiKey", keyConn.ID, map[string]any{"authenticatedBy": "apiKey", "subject": "api-key-1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, body := do(t, http.MethodPost, d.url+"/demo/connections/"+tt.id+"/call", demoAPIKey, "")
+			var v struct {
+				Method, URL string
+				Status      int
+				Body        map[string]any
+			}
+			if err := json.Unmarshal([]byte(body), &v); err != nil || res.StatusCode != http.StatusOK {
+				t.Fatalf("call: %d %s (%v)", res.StatusCode, body, err)
+			}
+			if v.Method != http.MethodGet || v.URL != d.authURL+"/api/me" || v.Status != http.StatusOK {
+				t.Errorf("call: %s %s answered %d, want GET %s/api/me answered 200", v.Method, v.URL, v.Status, d.authURL)
+			}
+			for k, want := range tt.want {
+				if v.Body[k] != want {
+					t.Errorf("the API answered %s = %v, want %v (body %s)", k, v.Body[k], want, body)
+				}
+			}
+			if strings.Contains(body, d.localKey) {
+				t.Error("the call route sent the API key to the page")
+			}
+		})
+	}
+	ts, err := d.c.TokenSourceFor(context.Background(), demoProject, oauthID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := ts.Token()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := logs.String(); strings.Contains(out, tok.AccessToken) || strings.Contains(out, d.localKey) {
+		t.Error("the log has a credential")
+	}
+
+	for _, tt := range []struct {
+		name, id, key string
+		want          int
+	}{
+		{"without the demo's key", oauthID, "", http.StatusUnauthorized},
+		{"unknown connection", "00000000-0000-4000-8000-000000000000", demoAPIKey, http.StatusNotFound},
+		{"malformed id", "not%20an%20id", demoAPIKey, http.StatusBadRequest},
+	} {
+		if res, body := do(t, http.MethodPost, d.url+"/demo/connections/"+tt.id+"/call", tt.key, ""); res.StatusCode != tt.want {
+			t.Errorf("%s: %d %s, want %d", tt.name, res.StatusCode, body, tt.want)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -87,4 +88,43 @@ func (b *logBuffer) String() string {
 func newLogBuffer() (*slog.Logger, *logBuffer) {
 	b := &logBuffer{}
 	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug})), b
+}
+
+// connectOAuth runs the OAuth flow over HTTP, as TestFlowWithoutBrowser does with its checks,
+// and returns the new connection's id.
+func connectOAuth(t *testing.T, d *demo) string {
+	t.Helper()
+	res, body := do(t, http.MethodPost, d.url+"/v1/oauth-connect", demoAPIKey,
+		`{"projectId":"demo","provider":"local","groupRef":"demo-group","consumerRef":"demo-user","enableCSRFProtection":true}`)
+	var authorizeURL string
+	if err := json.Unmarshal([]byte(body), &authorizeURL); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("oauth-connect: %d %s", res.StatusCode, body)
+	}
+	var cookie string
+	for _, ck := range res.Cookies() {
+		cookie = ck.Name + "=" + ck.Value
+	}
+	loc, err := d.as.Decide(authorizeURL, true, demoUser, demoPassword)
+	if err != nil {
+		t.Fatalf("Decide: %v", err)
+	}
+	res, body = do(t, http.MethodGet, loc.String(), "", "", "Cookie", cookie)
+	end, err := res.Location()
+	if err != nil || end.Path != connectedPath {
+		t.Fatalf("callback: %d %s, want a redirect to %s", res.StatusCode, body, connectedPath)
+	}
+	return end.Query().Get("connectionId")
+}
+
+// connectKey connects the API-key provider with key, as the page's form does, and returns
+// the response.
+func connectKey(t *testing.T, d *demo, key string) (*http.Response, string) {
+	t.Helper()
+	req, err := json.Marshal(map[string]any{
+		"provider": demoKeyProvider, "groupRef": "demo-group", "consumerRef": "demo-user", "apiKey": key, "verify": true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return do(t, http.MethodPost, d.url+"/v1/projects/demo/connections", demoAPIKey, string(req))
 }

@@ -2,7 +2,8 @@
 
 // The demo page: starts an OAuth flow with POST /v1/oauth-connect and runs it in a popup,
 // hears the popup's "connect:result" message, connects API keys with POST
-// /v1/projects/{project}/connections, lists the project's connections and shows the
+// /v1/projects/{project}/connections, lists the project's connections, each with a button
+// that calls its API through the backend (POST /demo/connections/{id}/call), and shows the
 // fingerprint of the new connection's token.
 (function () {
   const apiKey = document.body.dataset.apiKey;
@@ -175,6 +176,9 @@
           groupRef: "demo-group",
           consumerRef: "demo-user",
           apiKey: keyInput.value,
+          // The provider's verification request is made first: a key it refuses is not
+          // stored.
+          verify: true,
         }),
       });
       keyInput.value = "";
@@ -207,11 +211,43 @@
         const id = document.createElement("code");
         id.className = "id";
         id.textContent = c.id;
-        li.append(provider, status, id);
+        const call = document.createElement("button");
+        call.type = "button";
+        call.className = "call";
+        call.textContent = "Call API";
+        const answer = document.createElement("pre");
+        answer.className = "answer";
+        answer.hidden = true;
+        call.addEventListener("click", () => callAPI(c.id, call, answer));
+        li.append(provider, status, id, call, answer);
         return li;
       }),
     );
     noConnections.hidden = conns.length > 0;
+  }
+
+  // callAPI has the backend call the connection's API with its credential, and shows the
+  // answer's status and body.
+  async function callAPI(id, button, answer) {
+    button.disabled = true;
+    answer.hidden = false;
+    answer.classList.remove("failed");
+    answer.textContent = "Calling…";
+    try {
+      const v = await api("/demo/connections/" + encodeURIComponent(id) + "/call", { method: "POST" });
+      const body = v.body !== undefined ? JSON.stringify(v.body, null, 2) : v.text || "";
+      answer.textContent = v.method + " " + v.url + "\n" + v.status + "\n" + body;
+      answer.dataset.status = String(v.status);
+      if (v.status >= 400) {
+        answer.classList.add("failed");
+      }
+    } catch (err) {
+      answer.textContent = "The call failed: " + err.message;
+      answer.dataset.status = "";
+      answer.classList.add("failed");
+    } finally {
+      button.disabled = false;
+    }
   }
 
   async function showToken(id) {
