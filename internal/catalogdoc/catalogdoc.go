@@ -45,7 +45,89 @@ func Render(r *providers.Registry) string {
 			p.Name, cell(p.DisplayName), category(p), strings.Join(kinds(p), ", "), inputs(p), pkce(p),
 			refresh(p), separator(p), docs(p))
 	}
+	b.WriteString("\n## Using connections\n\n")
+	b.WriteString("Where each provider's API is, how `Connector.Client` sends each credential kind, the request\n")
+	b.WriteString("`Connector.Verify` makes, and where `DeleteConnection` revokes an OAuth grant.\n\n")
+	b.WriteString("| provider | API base URL | credentials | verification | revocation | API docs |\n")
+	b.WriteString("|---|---|---|---|---|---|\n")
+	for _, name := range names {
+		p, _ := r.Lookup(name)
+		fmt.Fprintf(&b, "| `%s` | %s |\n", p.Name, apiCells(p))
+	}
 	return b.String()
+}
+
+// apiCells renders the API data of p as the cells after the provider's name.
+func apiCells(p *providers.Provider) string {
+	a := p.API
+	revocation := "-"
+	if p.RevocationURL != "" {
+		revocation = "`" + p.RevocationURL + "`"
+		if p.RevocationStyle == providers.RevokeBearer {
+			revocation += " (bearer)"
+		}
+	}
+	if a == nil {
+		return "not declared | - | - | " + revocation + " | -"
+	}
+	base := "`" + a.BaseURL + "`"
+	if a.DefaultBaseURL != "" {
+		base += ", else `" + a.DefaultBaseURL + "`"
+	}
+	if a.BaseURLFrom != "" {
+		base += ", host from `" + a.BaseURLFrom + "`"
+	}
+	for _, h := range a.Hosts {
+		base += ", `" + h + "`"
+	}
+	verify := "-"
+	if a.Verify != nil {
+		verify = "`" + a.Verify.Method + " " + a.Verify.Path + "`"
+	}
+	apiDocs := "-"
+	if a.Docs != "" {
+		apiDocs = "[docs](" + a.Docs + ")"
+	}
+	var sends []string
+	for _, k := range []struct {
+		name string
+		kind providers.AuthKind
+		send *providers.Send
+	}{
+		{"oauth2", providers.OAuth2AuthorizationCode, a.OAuth2}, {"oauth2", providers.OAuth2ClientCredentials, a.OAuth2},
+		{"apiKey", providers.APIKey, a.APIKey}, {"basicAuth", providers.BasicAuth, a.BasicAuth},
+		{"customAuth", providers.CustomAuth, a.CustomAuth},
+	} {
+		if !p.Accepts(k.kind) || slices.ContainsFunc(sends, func(s string) bool { return strings.HasPrefix(s, k.name+":") }) {
+			continue
+		}
+		sends = append(sends, k.name+": "+send(k.send, k.name))
+	}
+	for _, h := range slices.Sorted(maps.Keys(a.Headers)) {
+		sends = append(sends, "header `"+h+": "+cell(a.Headers[h])+"`")
+	}
+	return base + " | " + strings.Join(sends, "; ") + " | " + verify + " | " + revocation + " | " + apiDocs
+}
+
+// send describes how a credential kind is sent; nil is the kind's default.
+func send(s *providers.Send, kind string) string {
+	if s == nil {
+		if kind == "basicAuth" {
+			return "HTTP Basic"
+		}
+		return "bearer"
+	}
+	var parts []string
+	for _, h := range slices.Sorted(maps.Keys(s.Headers)) {
+		parts = append(parts, "header `"+h+": "+cell(s.Headers[h])+"`")
+	}
+	for _, q := range slices.Sorted(maps.Keys(s.Query)) {
+		parts = append(parts, "query `"+q+"`")
+	}
+	if s.Basic != nil {
+		parts = append(parts, "HTTP Basic `"+cell(s.Basic.User)+"`:`"+cell(s.Basic.Password)+"`")
+	}
+	return strings.Join(parts, ", ")
 }
 
 // summary writes a table of counts: one row for each key of order that counts holds, then
