@@ -128,6 +128,9 @@ func New(c *connect.Connector, keys KeyFunc, opts ...Option) (http.Handler, erro
 	h.mux.Handle("/v1/projects/{projectId}/connections/{id}", methods{
 		http.MethodGet: h.api(h.project(h.getConnection)), http.MethodDelete: h.api(h.project(h.deleteConnection)),
 	})
+	h.mux.Handle("/v1/projects/{projectId}/connections/{id}/verify", methods{
+		http.MethodPost: h.api(h.project(h.verifyConnection)),
+	})
 	h.mux.Handle("/callbacks/v1/oauth", methods{http.MethodGet: http.HandlerFunc(h.callback)})
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		writeProblem(w, newProblem(http.StatusNotFound, "not-found", "no such route"))
@@ -346,7 +349,8 @@ func (h *handler) hubProblem(r *http.Request, err error) *problem {
 }
 
 // createConnection serves POST /v1/projects/{projectId}/connections (Ampersand's
-// ConnectionRequest).
+// ConnectionRequest). With "verify": true in the body, the provider's verification request is
+// made first, and a credential the provider refuses is not stored (422, bad-credentials).
 func (h *handler) createConnection(w http.ResponseWriter, r *http.Request, project string) {
 	if p := checkJSONType(r); p != nil {
 		writeProblem(w, p)
@@ -406,6 +410,23 @@ func (h *handler) listConnections(w http.ResponseWriter, r *http.Request, projec
 // getConnection serves GET /v1/projects/{projectId}/connections/{id}.
 func (h *handler) getConnection(w http.ResponseWriter, r *http.Request, project string) {
 	conn, err := h.c.Connection(r.Context(), project, r.PathValue("id"))
+	if err != nil {
+		writeProblem(w, h.errorProblem(r, err, nil))
+		return
+	}
+	writeJSON(w, http.StatusOK, conn)
+}
+
+// verifyConnection serves POST /v1/projects/{projectId}/connections/{id}/verify: the
+// provider's verification request with the connection's credential. It answers 200 with the
+// connection when the provider accepts it, and 422 (bad-credentials) when it refuses it.
+func (h *handler) verifyConnection(w http.ResponseWriter, r *http.Request, project string) {
+	id := r.PathValue("id")
+	if err := h.c.Verify(r.Context(), project, id); err != nil {
+		writeProblem(w, h.errorProblem(r, err, nil))
+		return
+	}
+	conn, err := h.c.Connection(r.Context(), project, id)
 	if err != nil {
 		writeProblem(w, h.errorProblem(r, err, nil))
 		return

@@ -133,6 +133,11 @@ func newFixtureWith(t testing.TB, fc fixtureConfig) *fixture {
 		{Name: "testprov", AuthURL: f.provider.URL + "/authorize", TokenURL: f.provider.URL + "/token"},
 		{Name: "keyprov", AuthKinds: []providers.AuthKind{providers.APIKey}},
 		{Name: "ccprov", TokenURL: f.provider.URL + "/token", AuthKinds: []providers.AuthKind{providers.OAuth2ClientCredentials}},
+		{Name: "apiprov", AuthKinds: []providers.AuthKind{providers.APIKey}, API: &providers.API{
+			BaseURL: f.provider.URL + "/api",
+			APIKey:  &providers.Send{Headers: map[string]string{"X-Provider-Key": "{{apiKey}}"}},
+			Verify:  &providers.Verify{Method: http.MethodGet, Path: "/me"},
+		}},
 	} {
 		if err := reg.Register(p); err != nil {
 			t.Fatalf("Register(%s): %v", p.Name, err)

@@ -88,6 +88,13 @@ func (h *handler) errorProblem(r *http.Request, err error, rename renamer) *prob
 		return newProblem(http.StatusNotFound, "not-found", "no such connection in the project")
 	case errors.Is(err, connect.ErrConflict):
 		return newProblem(http.StatusConflict, "conflict", "the connection changed concurrently; try again")
+	case errors.Is(err, connect.ErrBadCredentials):
+		return newProblem(http.StatusUnprocessableEntity, "bad-credentials", "the provider refused the credentials")
+	case errors.Is(err, connect.ErrNoAPI):
+		return newProblem(http.StatusUnprocessableEntity, "no-api", "the provider's API is not known for the connection")
+	case errors.Is(err, connect.ErrVerifyFailed):
+		h.logError(r, http.StatusBadGateway, err)
+		return newProblem(http.StatusBadGateway, "provider-error", "the verification request failed")
 	case errors.As(err, &pe):
 		h.logError(r, http.StatusBadGateway, err)
 		return newProblem(http.StatusBadGateway, "provider-error", "the provider answered "+pe.Code)
