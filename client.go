@@ -508,7 +508,6 @@ func (c *Connector) verify(ctx context.Context, u *using) error {
 		req.Header.Set("Content-Type", "application/json")
 		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader([]byte(v.Body))), nil }
 	}
-	req.Header.Set("Accept", "application/json")
 	hc := c.apiClient(u)
 	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	resp, err := hc.Do(req)

@@ -112,7 +112,8 @@ func (c *Connector) grantClientCredentials(ctx context.Context, cc *OAuth2Client
 	}
 	cr.AccessToken, cr.TokenType, cr.Expiry = tok.AccessToken, tok.TokenType, c.expiry(tok)
 	conn.Status, conn.Scopes = StatusWorking, grantedScopes(tok, cc.Scopes, p.Separator())
-	return nil
+	// The API may be on a host the token response names, as Salesforce's instance_url.
+	return readTokenMetadata(p, tok, conn.providerMetadata())
 }
 
 // grantPassword fetches a token with the password grant; the password is used once and

@@ -500,21 +500,37 @@ func (p *Provider) APIBaseURL(values metadata.Values) (*url.URL, error) {
 		if err != nil || !p.Hosts.Match(e.Host) {
 			return nil, &metadata.ValueError{Input: a.BaseURLFrom, Err: metadata.ErrInvalidValue}
 		}
-		u, err := url.Parse(a.BaseURL)
-		if err != nil {
-			return nil, err
+		// The base URL's path is kept; a path with placeholders needs them filled.
+		base := a.BaseURL
+		if strings.Contains(pathOf(base), "{{") {
+			var err error
+			if base, err = render(a.baseURL, a.defaultBaseURL, values); err != nil {
+				return nil, err
+			}
 		}
-		u.Scheme, u.Host = e.Scheme, e.Host
+		host := e.Host
+		if strings.Contains(host, ":") {
+			host = "[" + host + "]"
+		}
 		if e.Port != "" {
-			u.Host += ":" + e.Port
+			host += ":" + e.Port
 		}
-		return u, nil
+		return url.Parse(e.Scheme + "://" + host + pathOf(base))
 	}
 	s, err := render(a.baseURL, a.defaultBaseURL, values)
 	if err != nil {
 		return nil, err
 	}
 	return url.Parse(s)
+}
+
+// pathOf returns the path of an absolute URL or URL template: all after its authority.
+func pathOf(raw string) string {
+	rest := raw[strings.Index(raw, "://")+3:]
+	if i := strings.IndexByte(rest, '/'); i >= 0 {
+		return rest[i:]
+	}
+	return ""
 }
 
 // APIHosts returns the hosts a connection's credential may be sent to: its base URL's host

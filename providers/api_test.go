@@ -173,3 +173,29 @@ func FuzzAPITemplates(f *testing.F) {
 		}
 	})
 }
+
+func TestAPIBaseURLFromTokenResponse(t *testing.T) {
+	p := salesforce()
+	p.TokenMetadata = []providers.TokenField{{Field: "instance_url", Name: "instanceUrl", URL: true}}
+	p.API = &providers.API{
+		BaseURL: "https://{{workspace}}.my.salesforce.com/services/data", BaseURLFrom: "instanceUrl",
+		Verify: &providers.Verify{Method: http.MethodGet, Path: "/"},
+	}
+	mustPrepare(t, p)
+	for _, tc := range []struct {
+		values  metadata.Values
+		want    string
+		wantErr bool
+	}{
+		{metadata.Values{"instanceUrl": "https://acme--uat.sandbox.my.salesforce.com"}, "https://acme--uat.sandbox.my.salesforce.com/services/data", false},
+		{metadata.Values{"workspace": "acme"}, "https://acme.my.salesforce.com/services/data", false},
+		{metadata.Values{"instanceUrl": "https://evil.example"}, "", true},
+		{metadata.Values{"instanceUrl": "http://acme.my.salesforce.com"}, "", true},
+		{metadata.Values{}, "", true},
+	} {
+		u, err := p.APIBaseURL(tc.values)
+		if tc.wantErr != (err != nil) || (err == nil && u.String() != tc.want) {
+			t.Errorf("APIBaseURL(%v) = %v, %v; want %q (error %v)", tc.values, u, err, tc.want, tc.wantErr)
+		}
+	}
+}

@@ -1,0 +1,166 @@
+package connect_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/connectkit/connect"
+)
+
+// recorder is an http.RoundTripper standing in for every provider: it records each request
+// and answers a token request with a token and any other with a JSON success.
+type recorder struct {
+	mu   sync.Mutex
+	reqs []*http.Request
+}
+
+func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body != nil {
+		_, _ = io.Copy(io.Discard, req.Body)
+		req.Body.Close()
+	}
+	r.mu.Lock()
+	r.reqs = append(r.reqs, req)
+	r.mu.Unlock()
+	body := `{"ok":true,"success":true}`
+	if strings.Contains(req.URL.Path, "token") {
+		body = `{"access_token":"` + sentinelAccessToken + `","token_type":"Bearer","expires_in":3600,"instance_url":"https://acme.my.salesforce.com"}`
+	}
+	return &http.Response{
+		StatusCode: http.StatusOK, Header: http.Header{"Content-Type": {"application/json"}},
+		Body: io.NopCloser(strings.NewReader(body)), Request: req,
+	}, nil
+}
+
+func (r *recorder) last() *http.Request {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.reqs[len(r.reqs)-1]
+}
+
+// TestCatalogCredentialPlacement connects providers of the built-in catalog, of every
+// credential kind and placement, and holds the request Verify makes to what each provider's
+// documentation says: the method and URL of the verification endpoint, and where the
+// credential goes. The expectations are written from the documentation, not from the catalog.
+func TestCatalogCredentialPlacement(t *testing.T) {
+	now := time.Now()
+	const key = sentinelAPIKey
+	const tok = sentinelAccessToken
+	apiKey := func(p string) connect.ConnectionRequest {
+		r := connectionRequest(p)
+		r.APIKey = key
+		return r
+	}
+	imported := func(p string) connect.ConnectionRequest {
+		r := importRequest(tok, "", now.Add(time.Hour))
+		r.Provider = p
+		return r
+	}
+	machine := func(p string) connect.ConnectionRequest {
+		r := connectionRequest(p)
+		r.OAuth2ClientCredentials = &connect.OAuth2ClientCredentials{ClientID: "client", ClientSecret: sentinelClientSecret}
+		return r
+	}
+	with := func(r connect.ConnectionRequest, edit func(*connect.ConnectionRequest)) connect.ConnectionRequest {
+		edit(&r)
+		return r
+	}
+	workspace := func(ws string) func(*connect.ConnectionRequest) {
+		return func(r *connect.ConnectionRequest) { r.ProviderWorkspaceRef = ws }
+	}
+	meta := func(k, v string) func(*connect.ConnectionRequest) {
+		return func(r *connect.ConnectionRequest) {
+			r.ProviderMetadata = connect.ProviderMetadata{k: {Value: v}}
+		}
+	}
+	bearer := map[string]string{"Authorization": "Bearer " + key}
+	for _, tc := range []struct {
+		name   string
+		req    connect.ConnectionRequest
+		method string
+		url    string
+		header map[string]string
+		basic  []string // user and password
+	}{
+		// OAuth tokens, imported or from the client credentials grant.
+		{"github", imported("github"), "GET", "https://api.github.com/user", map[string]string{"Authorization": "Bearer " + tok}, nil},
+		{"slack", imported("slack"), "POST", "https://slack.com/api/auth.test", map[string]string{"Authorization": "Bearer " + tok}, nil},
+		{"zendesk", with(imported("zendesk"), workspace("acme")), "GET", "https://acme.zendesk.com/api/v2/users/me.json",
+			map[string]string{"Authorization": "Bearer " + tok}, nil},
+		{"dropbox", imported("dropbox"), "POST", "https://api.dropboxapi.com/2/users/get_current_account",
+			map[string]string{"Authorization": "Bearer " + tok}, nil},
+		{"microsoft", with(machine("microsoft"), meta("tenant", "contoso.onmicrosoft.com")), "GET", "https://graph.microsoft.com/v1.0/organization",
+			map[string]string{"Authorization": "Bearer " + tok}, nil},
+		{"salesforce", with(machine("salesforce"), workspace("acme")), "GET", "https://acme.my.salesforce.com/services/data/v62.0/",
+			map[string]string{"Authorization": "Bearer " + tok}, nil},
+		// API keys in a header.
+		{"notion", apiKey("notion"), "GET", "https://api.notion.com/v1/users/me",
+			map[string]string{"Authorization": "Bearer " + key, "Notion-Version": "2022-06-28"}, nil},
+		{"airtable", apiKey("airtable"), "GET", "https://api.airtable.com/v0/meta/whoami", bearer, nil},
+		{"asana", apiKey("asana"), "GET", "https://app.asana.com/api/1.0/users/me", bearer, nil},
+		{"linear", apiKey("linear"), "POST", "https://api.linear.app/graphql", map[string]string{"Authorization": key}, nil},
+		{"openai", apiKey("openai"), "GET", "https://api.openai.com/v1/models", bearer, nil},
+		{"anthropic", apiKey("anthropic"), "GET", "https://api.anthropic.com/v1/models?limit=1",
+			map[string]string{"X-Api-Key": key, "Anthropic-Version": "2023-06-01"}, nil},
+		{"sendgrid", apiKey("sendgrid"), "GET", "https://api.sendgrid.com/v3/scopes", bearer, nil},
+		{"gitlab", apiKey("gitlab"), "GET", "https://gitlab.com/api/v4/user", map[string]string{"Private-Token": key}, nil},
+		{"pagerduty", apiKey("pagerduty"), "GET", "https://api.pagerduty.com/abilities",
+			map[string]string{"Authorization": "Token token=" + key, "Accept": "application/vnd.pagerduty+json;version=2"}, nil},
+		{"klaviyo", apiKey("klaviyo"), "GET", "https://a.klaviyo.com/api/accounts", map[string]string{"Authorization": "Klaviyo-API-Key " + key}, nil},
+		{"heroku", apiKey("heroku"), "GET", "https://api.heroku.com/account",
+			map[string]string{"Authorization": "Bearer " + key, "Accept": "application/vnd.heroku+json; version=3"}, nil},
+		{"shopify", with(apiKey("shopify"), workspace("acme")), "GET", "https://acme.myshopify.com/admin/oauth/access_scopes.json",
+			map[string]string{"X-Shopify-Access-Token": key}, nil},
+		{"intercom eu", with(apiKey("intercom"), meta("region", "eu")), "GET", "https://api.eu.intercom.io/me", bearer, nil},
+		{"pipedrive", apiKey("pipedrive"), "GET", "https://api.pipedrive.com/api/v1/users/me", map[string]string{"X-Api-Token": key}, nil},
+		// API keys by HTTP Basic.
+		{"stripe", apiKey("stripe"), "GET", "https://api.stripe.com/v1/balance", nil, []string{key, ""}},
+		{"freshdesk", with(apiKey("freshdesk"), workspace("acme")), "GET", "https://acme.freshdesk.com/api/v2/agents/me", nil, []string{key, "X"}},
+		{"close", apiKey("close"), "GET", "https://api.close.com/api/v1/me/", nil, []string{key, ""}},
+		{"mailchimp", with(apiKey("mailchimp"), meta("dc", "us6")), "GET", "https://us6.api.mailchimp.com/3.0/ping", nil, []string{"anystring", key}},
+		// Basic credentials and custom auth fields.
+		{"twilio", with(connectionRequest("twilio"), func(r *connect.ConnectionRequest) {
+			r.BasicAuth = &connect.BasicAuth{Username: "AC0123", Password: sentinelBasicPassword}
+		}), "GET", "https://api.twilio.com/2010-04-01/Accounts.json", nil, []string{"AC0123", sentinelBasicPassword}},
+		{"cloudflare", with(connectionRequest("cloudflare"), func(r *connect.ConnectionRequest) {
+			r.CustomAuth = map[string]connect.Secret{"email": "ada@example.com", "globalApiKey": sentinelCustomToken}
+		}), "GET", "https://api.cloudflare.com/client/v4/accounts",
+			map[string]string{"X-Auth-Email": "ada@example.com", "X-Auth-Key": sentinelCustomToken}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := &recorder{}
+			c, err := connect.New(connect.Config{HTTPClient: &http.Client{Transport: rec}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			conn, err := c.Connect(context.Background(), tc.req)
+			if err != nil {
+				t.Fatalf("Connect: %v", err)
+			}
+			if err := c.Verify(context.Background(), "proj", conn.ID); err != nil {
+				t.Fatalf("Verify: %v", err)
+			}
+			got := rec.last()
+			if got.Method != tc.method || got.URL.String() != tc.url {
+				t.Errorf("verification request %s %s, want %s %s", got.Method, got.URL, tc.method, tc.url)
+			}
+			for k, v := range tc.header {
+				if got.Header.Get(k) != v {
+					t.Errorf("header %s = %q, want %q", k, got.Header.Get(k), v)
+				}
+			}
+			user, password, ok := got.BasicAuth()
+			if tc.basic != nil && (!ok || user != tc.basic[0] || password != tc.basic[1]) {
+				t.Errorf("basic auth %q:%q (%v), want %q:%q", user, password, ok, tc.basic[0], tc.basic[1])
+			}
+			if tc.basic == nil && ok {
+				t.Errorf("basic auth sent, want none")
+			}
+		})
+	}
+}
