@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -120,6 +121,7 @@ type using struct {
 	cr      *credentials    // the credentials; for a stored OAuth connection, the first token
 	ts      *tokenSource    // nil unless a stored OAuth connection
 	alive   *liveness       // nil unless a stored connection
+	last    atomic.Pointer[rendered]
 }
 
 // use reads a stored connection and resolves what sending its credential needs.
@@ -221,8 +223,27 @@ func (u *using) allowed(target *url.URL) bool {
 }
 
 // placement renders the credential for a request, with tok the access token of an OAuth
-// connection.
+// connection. The last one rendered is kept, since a token is used for many requests.
 func (u *using) placement(tok string) (*providers.Placement, error) {
+	if last := u.last.Load(); last != nil && last.tok == tok {
+		return last.pl, nil
+	}
+	pl, err := u.render(tok)
+	if err != nil {
+		return nil, err
+	}
+	u.last.Store(&rendered{tok: tok, pl: pl})
+	return pl, nil
+}
+
+// rendered is a credential rendered for the access token tok ("" for other credentials).
+type rendered struct {
+	tok string
+	pl  *providers.Placement
+}
+
+// render renders the credential for the access token tok.
+func (u *using) render(tok string) (*providers.Placement, error) {
 	return u.p.Credential(u.kind, func(name string) string {
 		if v, ok := u.cr.Custom[name]; ok && u.kind == providers.CustomAuth {
 			return v
@@ -357,6 +378,12 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 // token returns the access token to send, other than stale; "" for other credentials.
 func (t *transport) token(ctx context.Context, stale string) (string, error) {
 	switch {
+	case t.u.ts != nil && stale == "":
+		tok, err := t.u.ts.token(ctx)
+		if err != nil {
+			return "", err
+		}
+		return tok.AccessToken, nil
 	case t.u.ts != nil:
 		tok, err := t.u.ts.read(ctx, stale)
 		if err != nil {
@@ -384,13 +411,15 @@ func (t *transport) prepare(req *http.Request, tok string, attempt int) (*http.R
 			return nil, fmt.Errorf("connect: replaying the request body: %w", err)
 		}
 	}
+	// Copies: a transport of the caller's may change the headers it is given, and the
+	// placement is shared by every request with the same token.
 	for k, v := range pl.Fixed {
 		if _, set := out.Header[k]; !set {
-			out.Header[k] = v
+			out.Header[k] = slices.Clone(v)
 		}
 	}
 	for k, v := range pl.Header {
-		out.Header[k] = v
+		out.Header[k] = slices.Clone(v)
 	}
 	if pl.Basic {
 		out.SetBasicAuth(pl.User, pl.Password)

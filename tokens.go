@@ -116,11 +116,14 @@ type cachedToken struct {
 }
 
 // Token returns the connection's token; see [Connector.TokenSource].
-func (ts *tokenSource) Token() (*oauth2.Token, error) {
+func (ts *tokenSource) Token() (*oauth2.Token, error) { return ts.token(ts.ctx) }
+
+// token is Token, waiting at most as long as ctx for a refresh.
+func (ts *tokenSource) token(ctx context.Context) (*oauth2.Token, error) {
 	if last := ts.last.Load(); last != nil && last.gen == ts.c.deletions.n.Load() && ts.c.now().Before(last.until) {
 		return last.tok, nil
 	}
-	return ts.read(ts.ctx, "")
+	return ts.read(ctx, "")
 }
 
 // read gets the connection's token from the store, refreshing it if needed, and caches it. A
