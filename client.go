@@ -282,6 +282,7 @@ type liveness struct {
 	state         atomic.Pointer[alive]
 }
 
+// alive is when a connection was last found in the store, and the deletion count then.
 type alive struct {
 	gen   uint64
 	until time.Time
@@ -306,7 +307,7 @@ type transport struct {
 	u *using
 }
 
-// base is the transport the credential's requests go through.
+// baseTransport is the transport the credential's requests go through.
 func (c *Connector) baseTransport() http.RoundTripper {
 	if c.httpClient.Transport != nil {
 		return c.httpClient.Transport
