@@ -153,13 +153,7 @@ func (c *Connector) use(ctx context.Context, projectID, connectionID string) (*u
 
 // newUsing resolves the API of provider p for a connection and its credentials.
 func newUsing(p *providers.Provider, conn *Connection, cr *credentials) (*using, error) {
-	values := metadata.Values{}
-	for k, v := range conn.ProviderMetadata {
-		values[k] = v.Value
-	}
-	if conn.ProviderWorkspaceRef != "" {
-		values["workspace"] = conn.ProviderWorkspaceRef
-	}
+	values := conn.values()
 	base, err := p.APIBaseURL(values)
 	if err != nil {
 		if errors.Is(err, providers.ErrNoAPI) {
@@ -179,6 +173,19 @@ func newUsing(p *providers.Provider, conn *Connection, cr *credentials) (*using,
 		u.origins = append(u.origins, o)
 	}
 	return u, nil
+}
+
+// values are the connection's inputs, its workspace among them, and the values read from the
+// token response and the callback, for the provider's templates.
+func (c *Connection) values() metadata.Values {
+	values := make(metadata.Values, len(c.ProviderMetadata)+1)
+	for k, v := range c.ProviderMetadata {
+		values[k] = v.Value
+	}
+	if c.ProviderWorkspaceRef != "" {
+		values["workspace"] = c.ProviderWorkspaceRef
+	}
+	return values
 }
 
 // authKind is the credential kind of an auth scheme.

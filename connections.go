@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/connectkit/connect/internal/syntax"
-	"github.com/connectkit/connect/metadata"
 	"github.com/connectkit/connect/providers"
 )
 
@@ -547,14 +546,7 @@ func (c *Connector) revoke(ctx context.Context, rec *ConnectionRecord) (Revocati
 	if err != nil {
 		return RevocationFailed, err
 	}
-	values := metadata.Values{}
-	for k, v := range conn.ProviderMetadata {
-		values[k] = v.Value
-	}
-	if conn.ProviderWorkspaceRef != "" {
-		values["workspace"] = conn.ProviderWorkspaceRef
-	}
-	endpoint, err := p.RevocationEndpoint(values)
+	endpoint, err := p.RevocationEndpoint(conn.values())
 	if err != nil {
 		return RevocationFailed, fmt.Errorf("%w: the revocation URL cannot be resolved for the connection", ErrRevocationFailed)
 	}

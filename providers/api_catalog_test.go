@@ -37,8 +37,11 @@ func TestCatalogAPI(t *testing.T) {
 			if a.Docs == "" {
 				t.Errorf("api: no docs")
 			}
-			if a.Verify == nil {
-				t.Errorf("api: no verify request")
+			if a.Verify == nil || a.Verify.Docs == "" {
+				t.Errorf("api: no verify request, or no docs for it")
+			}
+			if p.RevocationURL != "" && p.RevocationDocs == "" {
+				t.Errorf("no revocationDocs for the revocation endpoint")
 			}
 			values := resolved(t, p)
 			base, err := p.APIBaseURL(values)
