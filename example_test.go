@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -141,4 +142,65 @@ func ExampleConnector_Callback() {
 	// example working oauth2/authorizationCode
 	// true
 	// at-1
+}
+
+// A connection made from an API key, verified before it is stored and then used through
+// Client, which sends the key the way the provider's catalog entry says, and only to its API.
+func ExampleConnector_Client() {
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Api-Key") != "the-key" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		fmt.Fprintf(w, `{"path":%q}`, r.URL.Path)
+	}))
+	defer api.Close()
+
+	reg := providers.NewRegistry()
+	err := reg.Register(&providers.Provider{
+		Name: "widgets", AuthKinds: []providers.AuthKind{providers.APIKey},
+		API: &providers.API{
+			BaseURL: api.URL + "/v2", // https for a real provider; http on loopback only
+			APIKey:  &providers.Send{Headers: map[string]string{"X-Api-Key": "{{apiKey}}"}},
+			Verify:  &providers.Verify{Method: http.MethodGet, Path: "/me"},
+		},
+	})
+	if err != nil {
+		panic(err)
+	}
+	c, err := connect.New(connect.Config{Providers: reg})
+	if err != nil {
+		panic(err)
+	}
+	ctx := context.Background()
+	req := connect.ConnectionRequest{ProjectID: "my-project", Provider: "widgets",
+		GroupRef: "group-123", ConsumerRef: "user_123456", Verify: true}
+
+	req.APIKey = "a-wrong-key"
+	_, err = c.Connect(ctx, req)
+	fmt.Println("wrong key refused:", errors.Is(err, connect.ErrBadCredentials))
+
+	req.APIKey = "the-key"
+	conn, err := c.Connect(ctx, req)
+	if err != nil {
+		panic(err)
+	}
+	hc, err := c.Client(ctx, "my-project", conn.ID)
+	if err != nil {
+		panic(err)
+	}
+	resp, err := hc.Get(api.URL + "/v2/widgets")
+	if err != nil {
+		panic(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	fmt.Println(resp.StatusCode, string(body))
+
+	_, err = hc.Get("https://elsewhere.example/v2/widgets")
+	fmt.Println("another host refused:", errors.Is(err, connect.ErrForeignHost))
+	// Output:
+	// wrong key refused: true
+	// 200 {"path":"/v2/widgets"}
+	// another host refused: true
 }
