@@ -311,7 +311,7 @@ func BenchmarkClientRequest(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	bare := &http.Client{Transport: transport, Timeout: 30 * time.Second}
+	bare := &http.Client{Transport: transport} // the Timeout of Config.HTTPClient, which Client keeps
 	url := srv.URL + "/api/items"
 	for _, bc := range []struct {
 		name string
