@@ -595,29 +595,6 @@ func (p *Provider) RevocationEndpoint(values metadata.Values) (string, error) {
 	return render(p.revocationURL, nil, values)
 }
 
-// clone returns a copy of the API whose maps and slices are its own.
-func (a *API) clone() *API {
-	c := *a
-	c.Hosts = slices.Clone(a.Hosts)
-	c.Headers = maps.Clone(a.Headers)
-	for _, s := range []**Send{&c.OAuth2, &c.APIKey, &c.BasicAuth, &c.CustomAuth} {
-		if *s != nil {
-			cs := **s
-			cs.Headers, cs.Query = maps.Clone(cs.Headers), maps.Clone(cs.Query)
-			if cs.Basic != nil {
-				b := *cs.Basic
-				cs.Basic = &b
-			}
-			*s = &cs
-		}
-	}
-	if a.Verify != nil {
-		v := *a.Verify
-		c.Verify = &v
-	}
-	return &c
-}
-
 // VerifyPath returns the verification request's path and query with its placeholders filled
 // from values, each escaped as one path segment; the error names a value the connection lacks.
 func (v *Verify) VerifyPath(values map[string]string) (path, query string, err error) {

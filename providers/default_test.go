@@ -55,17 +55,40 @@ func TestDefaultDistinct(t *testing.T) {
 	}
 }
 
-func TestDefaultProvidersAreCopies(t *testing.T) {
+func TestDefaultSharesItsProviders(t *testing.T) {
 	a, b := providers.Default(), providers.Default()
-	pa, _ := a.Lookup("atlassian") // has fixed authorize params
+	pa, _ := a.Lookup("atlassian")
 	pb, _ := b.Lookup("atlassian")
-	if pa == pb {
-		t.Fatal("two Default registries share a provider")
+	if pa != pb {
+		t.Errorf("two Default registries hold two copies of a provider, want one shared")
 	}
-	pa.AuthParams["x"] = "y"
-	pa.DefaultScopes = append(pa.DefaultScopes, "changed")
-	pa.Inputs = append(pa.Inputs, pa.Inputs...)
-	if _, ok := pb.AuthParams["x"]; ok || len(pb.DefaultScopes) == len(pa.DefaultScopes) {
-		t.Errorf("a change to one Default's provider shows in another's: %v %v", pb.AuthParams, pb.DefaultScopes)
+	// Overriding a provider in one registry leaves the shared one, and the other registry, alone.
+	own := *pa
+	own.DisplayName = "Our Atlassian"
+	if err := a.Register(&own); err != nil {
+		t.Fatalf("Register = %v", err)
+	}
+	if got, _ := a.Lookup("atlassian"); got.DisplayName != "Our Atlassian" {
+		t.Errorf("Lookup after Register = %q, want the registered one", got.DisplayName)
+	}
+	if got, _ := b.Lookup("atlassian"); got != pb || got.DisplayName == "Our Atlassian" {
+		t.Errorf("the other registry sees the override")
+	}
+	if a.Len() != b.Len() {
+		t.Errorf("an override changed the count: %d and %d", a.Len(), b.Len())
+	}
+}
+
+func TestDefaultLookupDoesNotAllocate(t *testing.T) {
+	r := providers.Default()
+	r.Lookup("github") // read on first use
+	if n := testing.AllocsPerRun(100, func() { r.Lookup("github"); r.Lookup("no-such-provider") }); n != 0 {
+		t.Errorf("Lookup allocates %.0f times, want 0", n)
+	}
+	if err := r.Register(named("ours")); err != nil {
+		t.Fatal(err)
+	}
+	if n := testing.AllocsPerRun(100, func() { r.Lookup("ours"); r.Lookup("github") }); n != 0 {
+		t.Errorf("Lookup after Register allocates %.0f times, want 0", n)
 	}
 }

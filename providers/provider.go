@@ -7,7 +7,6 @@ package providers
 
 import (
 	"fmt"
-	"maps"
 	"net/url"
 	"regexp"
 	"slices"
@@ -243,28 +242,6 @@ func NormalizeParam(name string) string {
 		}
 		return unicode.ToLower(unicode.ToUpper(r))
 	}, name)
-}
-
-// clone returns a copy of a prepared provider whose slices and maps are its own; the parsed
-// templates, which nothing changes, are shared.
-func (p *Provider) clone() *Provider {
-	c := *p
-	c.Hosts = slices.Clone(p.Hosts)
-	c.Inputs = slices.Clone(p.Inputs)
-	for i := range c.Inputs {
-		c.Inputs[i].Values = slices.Clone(p.Inputs[i].Values)
-	}
-	c.DefaultScopes = slices.Clone(p.DefaultScopes)
-	c.AuthParams = maps.Clone(p.AuthParams)
-	c.TokenParams = maps.Clone(p.TokenParams)
-	c.TokenMetadata = slices.Clone(p.TokenMetadata)
-	c.CallbackInputs = slices.Clone(p.CallbackInputs)
-	c.AuthKinds = slices.Clone(p.AuthKinds)
-	c.CustomAuth = slices.Clone(p.CustomAuth)
-	if p.API != nil {
-		c.API = p.API.clone()
-	}
-	return &c
 }
 
 // reservedToken are the token request parameters that only the OAuth exchange itself sets.

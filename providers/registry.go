@@ -15,61 +15,97 @@ import (
 
 // Registry holds providers by name. It is a value: build one with [NewRegistry], [Default] or
 // [Load], add or override providers with [Registry.Register]. It is safe for concurrent use.
+//
+// The providers a registry hands out are shared, with the registry and, for the embedded
+// catalog, with every other registry [Default] returned: treat them as read-only, and register
+// a changed copy instead.
 type Registry struct {
 	mu     sync.RWMutex
-	byName map[string]*Provider
-	names  []string // sorted
+	base   *catalog             // the embedded catalog, for registries Default made; else nil
+	byName map[string]*Provider // the providers registered here, over base's
+	names  []string             // sorted; shared with base until the first change
 }
 
 // NewRegistry returns an empty registry.
 func NewRegistry() *Registry { return &Registry{byName: map[string]*Provider{}} }
 
-// catalogFiles are the embedded catalog: JSON files in the format [Load] reads, one per group
-// of providers.
+// catalogFiles are the embedded catalog: one JSON file per provider, named after it
+// (github.json), holding one provider object in the format of [Load]'s entries.
 //
 //go:embed catalog/*.json
 var catalogFiles embed.FS
 
-// Default returns a new registry holding the catalog embedded in this package. Each call
-// returns a registry of its own, so changes to one are never seen by another.
+// Default returns a registry holding the catalog embedded in this package. Each call returns
+// a registry of its own, so providers registered into one are never seen by another; the
+// embedded providers themselves are shared by all (see [Registry]). It costs a few
+// microseconds at any catalog size: a provider's file is read and checked the first time it
+// is looked up, once per process.
 func Default() *Registry {
-	base, err := builtin()
-	if err != nil {
-		// The catalog is checked by this package's tests; a failure here is a build defect.
-		panic(err)
-	}
-	base.mu.RLock()
-	defer base.mu.RUnlock()
-	r := &Registry{byName: make(map[string]*Provider, len(base.byName)), names: slices.Clone(base.names)}
-	for name, p := range base.byName {
-		r.byName[name] = p.clone()
-	}
-	return r
+	c := builtin()
+	return &Registry{base: c, names: c.names}
 }
 
-// builtin is the embedded catalog, read and checked once per process. Its providers are
-// never handed out: Default gives copies, so that nothing a caller does reaches another
-// registry.
-var builtin = sync.OnceValues(defaultCatalog)
+// builtin is the index of the embedded catalog, read once per process.
+var builtin = sync.OnceValue(newCatalog)
 
-// defaultCatalog loads every embedded catalog file, in name order; a provider given in two
-// files is an error.
-func defaultCatalog() (*Registry, error) {
+// catalog is the embedded catalog: its provider names, sorted, and for each a loader that
+// reads, checks and prepares its file once, on first use.
+type catalog struct {
+	names []string // capacity equals length, so that a registry's insert copies it
+	load  map[string]func() (*Provider, error)
+}
+
+// newCatalog indexes the embedded catalog by its file names.
+func newCatalog() *catalog {
 	files, err := fs.Glob(catalogFiles, "catalog/*.json")
+	if err != nil {
+		panic(err) // the pattern is valid
+	}
+	c := &catalog{names: make([]string, 0, len(files)), load: make(map[string]func() (*Provider, error), len(files))}
+	for _, f := range files {
+		name := strings.TrimSuffix(strings.TrimPrefix(f, "catalog/"), ".json")
+		c.names = append(c.names, name)
+		c.load[name] = sync.OnceValues(func() (*Provider, error) { return loadEmbedded(f, name) })
+	}
+	slices.Sort(c.names)
+	return c
+}
+
+// loadEmbedded reads, checks and prepares the embedded provider file f, which must describe
+// the provider name.
+func loadEmbedded(f, name string) (*Provider, error) {
+	data, err := catalogFiles.ReadFile(f)
 	if err != nil {
 		return nil, err
 	}
-	reg := NewRegistry()
-	for _, name := range files {
-		data, err := catalogFiles.ReadFile(name)
-		if err != nil {
-			return nil, err
-		}
-		if err := reg.load(bytes.NewReader(data), false, true); err != nil {
-			return nil, fmt.Errorf("%w (in %s)", err, name)
-		}
+	// The embedded files are held by TestEmbeddedCatalogFiles to what Load checks of a
+	// caller's file (names spelt exactly, nothing unknown), so a plain Unmarshal serves.
+	var p *Provider
+	if err := json.Unmarshal(data, &p); err != nil || p == nil {
+		return nil, fmt.Errorf("providers: %s: not a provider object: %v", f, err)
 	}
-	return reg, nil
+	if p.Name != name {
+		return nil, fmt.Errorf("providers: %s holds provider %q", f, p.Name)
+	}
+	if err := p.Prepare(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// lookup returns the embedded provider called name, reading it on first use. The embedded
+// catalog is checked entry by entry by this package's tests, so a failure here is a build
+// defect.
+func (c *catalog) lookup(name string) (*Provider, bool) {
+	load, ok := c.load[name]
+	if !ok {
+		return nil, false
+	}
+	p, err := load()
+	if err != nil {
+		panic(err)
+	}
+	return p, true
 }
 
 // catalogFile is the format of a catalog file: a JSON object with the list of providers.
@@ -77,12 +113,12 @@ type catalogFile struct {
 	Providers []*Provider `json:"providers"`
 }
 
-// Load reads a catalog file (a JSON object {"providers": [...]}, the format of the embedded
-// catalog) into a new registry. Unknown fields, a provider that fails [Provider.Prepare] and
-// a name given twice are errors.
+// Load reads a catalog file (a JSON object {"providers": [...]}, whose entries have the
+// format of the embedded catalog's files) into a new registry. Unknown fields, a provider that
+// fails [Provider.Prepare] and a name given twice are errors.
 func Load(r io.Reader) (*Registry, error) {
 	reg := NewRegistry()
-	if err := reg.load(r, false, false); err != nil {
+	if err := reg.load(r, false); err != nil {
 		return nil, err
 	}
 	return reg, nil
@@ -104,10 +140,8 @@ func (r *Registry) LoadFile(rd io.Reader) error {
 	return nil
 }
 
-// load reads a catalog file into r; a name r already holds is an error unless replace. The
-// embedded catalog is trusted to spell its field names exactly (TestEmbeddedCatalogSpelling
-// holds it to that), which saves a second pass over it.
-func (r *Registry) load(rd io.Reader, replace, trusted bool) error {
+// load reads a catalog file into r; a name r already holds is an error unless replace.
+func (r *Registry) load(rd io.Reader, replace bool) error {
 	data, err := io.ReadAll(io.LimitReader(rd, maxCatalog+1))
 	if err != nil {
 		return fmt.Errorf("providers: catalog: %w", err)
@@ -117,24 +151,15 @@ func (r *Registry) load(rd io.Reader, replace, trusted bool) error {
 	}
 	// encoding/json matches field names without regard to case; a catalog must spell them
 	// exactly, so that a misspelt rule is an error rather than silently applied.
-	if !trusted {
-		if err := checkKeys(data, reflect.TypeFor[catalogFile](), "catalog"); err != nil {
-			return fmt.Errorf("providers: %w", err)
-		}
+	if err := checkKeys(data, reflect.TypeFor[catalogFile](), "catalog"); err != nil {
+		return fmt.Errorf("providers: %w", err)
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var f *catalogFile // nil after a JSON null, which is not a catalog object
-	if err := dec.Decode(&f); err != nil {
+	if err := decodeStrict(data, &f); err != nil {
 		return fmt.Errorf("providers: catalog: %w", err)
 	}
 	if f == nil {
 		return fmt.Errorf("providers: catalog: null, want an object")
-	}
-	// Decoder.More reports false before a stray "}" or "]", so read the next token instead:
-	// only the end of the input may follow the catalog object.
-	if _, err := dec.Token(); err != io.EOF {
-		return fmt.Errorf("providers: catalog: data after the catalog object")
 	}
 	seen := map[string]bool{}
 	for _, p := range f.Providers {
@@ -151,6 +176,22 @@ func (r *Registry) load(rd io.Reader, replace, trusted bool) error {
 	}
 	for _, p := range f.Providers {
 		r.add(p)
+	}
+	return nil
+}
+
+// decodeStrict decodes one JSON value into v, refusing unknown fields and anything after
+// the value.
+func decodeStrict(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	// Decoder.More reports false before a stray "}" or "]", so read the next token instead:
+	// only the end of the input may follow the value.
+	if _, err := dec.Token(); err != io.EOF {
+		return fmt.Errorf("data after the value")
 	}
 	return nil
 }
@@ -217,19 +258,27 @@ func (r *Registry) Register(p *Provider) error {
 func (r *Registry) add(p *Provider) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if _, ok := r.byName[p.Name]; !ok {
-		i, _ := slices.BinarySearch(r.names, p.Name)
+	if r.byName == nil {
+		r.byName = map[string]*Provider{}
+	}
+	if i, found := slices.BinarySearch(r.names, p.Name); !found {
+		// names may be the embedded catalog's, which every Default registry shares: its
+		// capacity is its length, so Insert copies it.
 		r.names = slices.Insert(r.names, i, p.Name)
 	}
 	r.byName[p.Name] = p
 }
 
-// Lookup returns the provider registered under name.
+// Lookup returns the provider registered under name. It does not allocate.
 func (r *Registry) Lookup(name string) (*Provider, bool) {
 	r.mu.RLock()
 	p, ok := r.byName[name]
+	base := r.base
 	r.mu.RUnlock()
-	return p, ok
+	if ok || base == nil {
+		return p, ok
+	}
+	return base.lookup(name)
 }
 
 // Names returns the names of the registered providers, sorted.
