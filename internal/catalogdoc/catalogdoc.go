@@ -12,8 +12,9 @@ import (
 )
 
 // Render returns the catalog page of r: a summary of how many providers there are in each
-// category and accept each auth kind, then one row per provider with its category, auth kinds,
-// inputs, PKCE and refresh-token rule.
+// category and accept each auth kind, then a section per category, with the count in its
+// heading, that has a row per provider for its auth kinds, inputs, PKCE and refresh-token
+// rule, and one for its API, credential placement, verification and revocation.
 func Render(r *providers.Registry) string {
 	var b strings.Builder
 	names := r.Names()
@@ -37,24 +38,51 @@ func Render(r *providers.Registry) string {
 	}
 	summary(&b, "category", append(cs, "-"), byCategory)
 	summary(&b, "auth kind", kindNames, byKind)
-	b.WriteString("| provider | category | auth kinds | inputs | PKCE | refresh token | scope separator | docs |\n")
-	b.WriteString("|---|---|---|---|---|---|---|---|\n")
-	for _, name := range names {
-		p, _ := r.Lookup(name)
-		fmt.Fprintf(&b, "| `%s` %s | %s | %s | %s | %s | %s | %s | %s |\n",
-			p.Name, cell(p.DisplayName), category(p), strings.Join(kinds(p), ", "), inputs(p), pkce(p),
-			refresh(p), separator(p), docs(p))
-	}
-	b.WriteString("\n## Using connections\n\n")
-	b.WriteString("Where each provider's API is, how `Connector.Client` sends each credential kind, the request\n")
-	b.WriteString("`Connector.Verify` makes, and where `DeleteConnection` revokes an OAuth grant.\n\n")
-	b.WriteString("| provider | API base URL | credentials | verification | revocation | API docs |\n")
-	b.WriteString("|---|---|---|---|---|---|\n")
-	for _, name := range names {
-		p, _ := r.Lookup(name)
-		fmt.Fprintf(&b, "| `%s` | %s |\n", p.Name, apiCells(p))
+	b.WriteString("Providers by category: for each, its OAuth rules, then how its connections are used\n")
+	b.WriteString("(where its API is, how `Connector.Client` sends each credential kind, the request\n")
+	b.WriteString("`Connector.Verify` makes, and where `DeleteConnection` revokes an OAuth grant).\n")
+	for _, c := range append(cs, "-") {
+		var in []*providers.Provider
+		for _, name := range names {
+			if p, _ := r.Lookup(name); category(p) == c {
+				in = append(in, p)
+			}
+		}
+		if len(in) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "\n## %s (%d)\n\n", categoryTitle(c), len(in))
+		b.WriteString("| provider | auth kinds | inputs | PKCE | refresh token | scope separator | docs |\n")
+		b.WriteString("|---|---|---|---|---|---|---|\n")
+		for _, p := range in {
+			fmt.Fprintf(&b, "| `%s` %s | %s | %s | %s | %s | %s | %s |\n",
+				p.Name, cell(p.DisplayName), strings.Join(kinds(p), ", "), inputs(p), pkce(p),
+				refresh(p), separator(p), docs(p))
+		}
+		b.WriteString("\n| provider | API base URL | credentials | verification | revocation | API docs |\n")
+		b.WriteString("|---|---|---|---|---|---|\n")
+		for _, p := range in {
+			fmt.Fprintf(&b, "| `%s` | %s |\n", p.Name, apiCells(p))
+		}
 	}
 	return b.String()
+}
+
+// categoryTitle is a category's heading on the page.
+func categoryTitle(c string) string {
+	if c == "-" {
+		return "Uncategorized"
+	}
+	return categoryTitles[c]
+}
+
+// categoryTitles name the categories for people.
+var categoryTitles = map[string]string{
+	"crm": "CRM and sales", "support": "Customer support", "productivity": "Productivity",
+	"devtools": "Developer tools", "accounting": "Accounting and payments", "hr": "HR and recruiting",
+	"marketing": "Marketing", "commerce": "Commerce", "communication": "Communication",
+	"identity": "Identity", "storage": "Storage", "analytics": "Analytics", "social": "Social",
+	"other": "Other",
 }
 
 // apiCells renders the API data of p as the cells after the provider's name.

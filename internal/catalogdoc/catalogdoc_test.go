@@ -37,9 +37,11 @@ func TestRenderRows(t *testing.T) {
 		"3 providers.",
 		"| category | providers |\n|---|---:|\n| crm | 2 |\n| - | 1 |\n\n",
 		"| auth kind | providers |\n|---|---:|\n| oauth2AuthorizationCode | 1 |\n| apiKey | 2 |\n| basicAuth | 1 |\n\n",
-		"| `plain` Plain \\| Co | crm | oauth2AuthorizationCode | - | supported | `offline_access` scope | space | [docs](https://plain.example/docs) |",
-		"| `keyed`  | - | apiKey | - | - | - | - | - |",
-		"| `keyed-too`  | crm | apiKey, basicAuth | - | - | - | - | - |",
+		"## CRM and sales (2)\n\n| provider | auth kinds |",
+		"| `keyed-too`  | apiKey, basicAuth | - | - | - | - | - |\n| `plain` Plain \\| Co | oauth2AuthorizationCode | - | supported | `offline_access` scope | space | [docs](https://plain.example/docs) |\n",
+		"## Uncategorized (1)\n\n| provider | auth kinds |",
+		"| `keyed`  | apiKey | - | - | - | - | - |",
+		"| `keyed` | not declared | - | - | - | - |",
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %q:\n%s", want, page)
