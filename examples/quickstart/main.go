@@ -3,6 +3,7 @@
 //
 //	go run ./examples/quickstart
 //	go run ./examples/quickstart -list
+//	go run ./examples/quickstart -list -category crm -kind apiKey
 //	go run ./examples/quickstart -provider zendesk -workspace acme
 //	go run ./examples/quickstart -provider netsuite -meta accountId=1234567_SB1
 package main
@@ -14,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -26,6 +28,7 @@ import (
 type options struct {
 	provider, workspace, clientID, redirect, scopes, meta string
 	list                                                  bool
+	category, kind                                        string // filters of -list
 }
 
 func main() {
@@ -37,6 +40,8 @@ func main() {
 	flag.StringVar(&o.scopes, "scopes", "", "comma-separated scopes to ask for")
 	flag.StringVar(&o.meta, "meta", "", "provider metadata as comma-separated name=value pairs, e.g. accountId=1234567")
 	flag.BoolVar(&o.list, "list", false, "list the providers of the catalog, with the flags each needs, and exit")
+	flag.StringVar(&o.category, "category", "", "with -list: only the providers of this category, e.g. crm, accounting, hr")
+	flag.StringVar(&o.kind, "kind", "", "with -list: only the providers accepting this credential kind, e.g. oauth2AuthorizationCode, apiKey")
 	flag.Parse()
 	if err := run(os.Stdout, o); err != nil {
 		fmt.Fprintln(os.Stderr, "quickstart:", err)
@@ -47,7 +52,10 @@ func main() {
 func run(w io.Writer, o options) error {
 	catalog := providers.Default()
 	if o.list {
-		return list(w, catalog)
+		return list(w, catalog, o.category, o.kind)
+	}
+	if o.category != "" || o.kind != "" {
+		return errors.New("-category and -kind filter -list; give -list too")
 	}
 	req := connect.OAuthConnectRequest{
 		ProjectID:            "my-project",
@@ -133,20 +141,38 @@ func flagOf(field string) string {
 	return field // set by this command, not by a flag
 }
 
-// list prints every provider of the catalog with the flags its inputs need: the input named
-// workspace is -workspace, the others are -meta name=value; optional ones are in brackets.
-func list(w io.Writer, catalog *providers.Registry) error {
+// list prints the providers of the catalog, those of category and accepting kind when they
+// are given, with the flags their inputs need: the input named workspace is -workspace, the
+// others are -meta name=value; optional ones are in brackets.
+func list(w io.Writer, catalog *providers.Registry, category, kind string) error {
+	if category != "" && !slices.Contains(providers.Categories(), providers.Category(category)) {
+		return fmt.Errorf("-category %q is not one of %v", category, providers.Categories())
+	}
+	if kind != "" && !slices.Contains(authKinds, providers.AuthKind(kind)) {
+		return fmt.Errorf("-kind %q is not one of %v", kind, authKinds)
+	}
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
-	fmt.Fprintln(tw, "PROVIDER\tNAME\tFLAGS")
+	fmt.Fprintln(tw, "PROVIDER\tNAME\tCATEGORY\tFLAGS")
+	n := 0
 	for _, name := range catalog.Names() {
 		p, _ := catalog.Lookup(name)
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", p.Name, p.DisplayName, needs(p))
+		if category != "" && string(p.Category) != category || kind != "" && !p.Accepts(providers.AuthKind(kind)) {
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", p.Name, p.DisplayName, p.Category, needs(p))
+		n++
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintln(w, "\nFLAGS: -workspace is the provider's workspace, -meta name=value its other inputs, with example\nvalues; those in [brackets] are optional.")
+	_, err := fmt.Fprintf(w, "\n%d providers. FLAGS: -workspace is the provider's workspace, -meta name=value its other\ninputs, with example values; those in [brackets] are optional. -category and -kind filter\nthis list.\n", n)
 	return err
+}
+
+// authKinds are the credential kinds -kind accepts.
+var authKinds = []providers.AuthKind{
+	providers.OAuth2AuthorizationCode, providers.OAuth2ClientCredentials, providers.OAuth2PasswordCredentials,
+	providers.APIKey, providers.BasicAuth, providers.CustomAuth,
 }
 
 // needs returns the flags a provider's inputs need, e.g. "-workspace acme [-meta region=eu]".

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -65,6 +66,49 @@ func TestList(t *testing.T) {
 	}
 	if workspace == 0 || meta == 0 || optional == 0 {
 		t.Errorf("checked %d workspace, %d metadata and %d optional inputs; want some of each", workspace, meta, optional)
+	}
+}
+
+func TestListFilters(t *testing.T) {
+	catalog := providers.Default()
+	for _, tc := range []struct {
+		category, kind string
+		keep           func(*providers.Provider) bool
+	}{
+		{"crm", "", func(p *providers.Provider) bool { return p.Category == providers.CategoryCRM }},
+		{"", "apiKey", func(p *providers.Provider) bool { return p.Accepts(providers.APIKey) }},
+		{"accounting", "oauth2AuthorizationCode", func(p *providers.Provider) bool {
+			return p.Category == providers.CategoryAccounting && p.Accepts(providers.OAuth2AuthorizationCode)
+		}},
+	} {
+		out, err := runOut(t, options{list: true, category: tc.category, kind: tc.kind})
+		if err != nil {
+			t.Fatalf("-list -category %q -kind %q: %v", tc.category, tc.kind, err)
+		}
+		listed := map[string]bool{}
+		for _, line := range strings.Split(out, "\n")[1:] {
+			if f := strings.Fields(line); len(f) > 0 {
+				listed[f[0]] = true
+			}
+		}
+		want := 0
+		for _, name := range catalog.Names() {
+			p, _ := catalog.Lookup(name)
+			if tc.keep(p) != listed[name] {
+				t.Errorf("-category %q -kind %q: %s listed %v, want %v", tc.category, tc.kind, name, listed[name], tc.keep(p))
+			}
+			if tc.keep(p) {
+				want++
+			}
+		}
+		if want == 0 || !strings.Contains(out, fmt.Sprintf("\n%d providers.", want)) {
+			t.Errorf("-category %q -kind %q: want %d providers counted, got:\n%s", tc.category, tc.kind, want, out)
+		}
+	}
+	for _, bad := range []options{{list: true, category: "crms"}, {list: true, kind: "oauth"}, {category: "crm"}} {
+		if _, err := runOut(t, bad); err == nil {
+			t.Errorf("%+v: no error, want one naming the flag", bad)
+		}
 	}
 }
 
