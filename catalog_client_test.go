@@ -94,6 +94,9 @@ func TestCatalogCredentialPlacement(t *testing.T) {
 			map[string]string{"Authorization": "Bearer " + tok}, nil},
 		{"dropbox", imported("dropbox"), "POST", "https://api.dropboxapi.com/2/users/get_current_account",
 			map[string]string{"Authorization": "Bearer " + tok}, nil},
+		// The OAuth client's id in a header of its own, beside the token.
+		{"twitch", imported("twitch"), "GET", "https://api.twitch.tv/helix/games/top?first=1",
+			map[string]string{"Authorization": "Bearer " + tok, "Client-Id": "twitch-client-id"}, nil},
 		{"microsoft", with(machine("microsoft"), meta("tenant", "contoso.onmicrosoft.com")), "GET", "https://graph.microsoft.com/v1.0/organization",
 			map[string]string{"Authorization": "Bearer " + tok}, nil},
 		{"salesforce", with(machine("salesforce"), workspace("acme")), "GET", "https://acme.my.salesforce.com/services/data/v62.0/",
@@ -134,7 +137,9 @@ func TestCatalogCredentialPlacement(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rec := &recorder{}
-			c, err := connect.New(connect.Config{HTTPClient: &http.Client{Transport: rec}})
+			apps := connect.NewMemoryAppStore(connect.ProviderApp{ID: "twitch-app", ProjectID: "proj", Provider: "twitch",
+				ClientID: "twitch-client-id", ClientSecret: sentinelAppSecret})
+			c, err := connect.New(connect.Config{HTTPClient: &http.Client{Transport: rec}, Apps: apps})
 			if err != nil {
 				t.Fatal(err)
 			}
