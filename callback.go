@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -566,7 +567,7 @@ func readCallbackInputs(p *providers.Provider, q url.Values, md ProviderMetadata
 // https endpoint on one of the provider's hosts.
 func readTokenMetadata(p *providers.Provider, tok *oauth2.Token, md ProviderMetadata) error {
 	for _, f := range p.TokenMetadata {
-		v, _ := tok.Extra(f.Field).(string)
+		v := extraString(tok.Extra(f.Field))
 		if v == "" {
 			continue
 		}
@@ -581,6 +582,24 @@ func readTokenMetadata(p *providers.Provider, tok *oauth2.Token, md ProviderMeta
 		md[f.Name] = MetadataValue{Value: v, Source: "token"}
 	}
 	return nil
+}
+
+// extraString is a token response value as text: a string as it is, a whole number (Polar's
+// x_user_id) in decimal, anything else "".
+func extraString(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case float64:
+		if v == math.Trunc(v) && math.Abs(v) < 1<<53 {
+			return strconv.FormatFloat(v, 'f', -1, 64)
+		}
+	case json.Number:
+		if _, err := v.Int64(); err == nil {
+			return v.String()
+		}
+	}
+	return ""
 }
 
 // grantedScopes returns the scopes the token response names, else those asked for.

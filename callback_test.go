@@ -444,6 +444,37 @@ func TestCallbackTokenMetadata(t *testing.T) {
 	}
 }
 
+// Token response values other than strings are kept when they are whole numbers (Polar's
+// x_user_id), and ignored otherwise.
+func TestCallbackTokenMetadataNumbers(t *testing.T) {
+	for _, tc := range []struct{ raw, want string }{
+		{`12345678`, "12345678"},
+		{`"abc"`, "abc"},
+		{`-7`, "-7"},
+		{`1.5`, ""},
+		{`1e300`, ""},
+		{`true`, ""},
+		{`{"id":1}`, ""},
+		{`null`, ""},
+	} {
+		t.Run(tc.raw, func(t *testing.T) {
+			f := newFixture(t, editProvider(t, "acme", func(p *providers.Provider) {
+				p.TokenMetadata = []providers.TokenField{{Field: "x_user_id", Name: "userId"}}
+			}))
+			f.srv.setRespond(func(tokenRequest) (int, string) {
+				return http.StatusOK, `{"access_token":"at","token_type":"Bearer","x_user_id":` + tc.raw + `}`
+			})
+			conn, err := f.c.Callback(context.Background(), callbackRequest("code=c&state="+f.begin(t).State))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := conn.ProviderMetadata["userId"].Value; got != tc.want {
+				t.Errorf("userId = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
 // The code is exchanged at the token endpoint saved with the flow, even if the provider's
 // definition changes before the callback.
 func TestCallbackUsesTheStoredTokenEndpoint(t *testing.T) {
