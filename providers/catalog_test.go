@@ -61,6 +61,21 @@ func TestCatalogLoads(t *testing.T) {
 	}
 }
 
+// TestCatalogSize holds the catalog to the breadth users compare it with: at least 700
+// providers, 350 of them with the authorization code flow.
+func TestCatalogSize(t *testing.T) {
+	r := providers.Default()
+	oauth := 0
+	for _, name := range r.Names() {
+		if p := lookup(t, r, name); p.Accepts(providers.OAuth2AuthorizationCode) {
+			oauth++
+		}
+	}
+	if r.Len() < 700 || oauth < 350 {
+		t.Errorf("%d providers, %d with the authorization code flow; want at least 700 and 350", r.Len(), oauth)
+	}
+}
+
 // checkURL parses an endpoint and checks it is https with an allowed host.
 func checkURL(t *testing.T, p *providers.Provider, what, s string) {
 	t.Helper()
