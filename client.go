@@ -33,8 +33,8 @@ const DefaultMaxRetryWait = 30 * time.Second
 // The credential goes only to the provider's API hosts, as the catalog declares them and as
 // resolved for this connection (a workspace's host, Salesforce's instance URL). A request for
 // any other host fails before anything is sent; a redirect to another host is followed
-// without the credential. Relative to the API's base URL, which [Connector.APIBaseURL]
-// returns, a request names the full URL.
+// without the credential. Requests name full URLs; [Connector.APIBaseURL] returns the base
+// the API's URLs start with.
 //
 // For OAuth connections, an expired token is refreshed before the request, one refresh for
 // any number of concurrent requests and replicas (see [Connector.TokenSource]); a 401 answer
