@@ -120,7 +120,7 @@ type using struct {
 	client  string          // the OAuth client's id
 	cr      *credentials    // the credentials; for a stored OAuth connection, the first token
 	ts      *tokenSource    // nil unless a stored OAuth connection
-	alive   *liveness       // nil unless a stored connection
+	alive   *liveness       // nil unless a stored connection without OAuth tokens
 	last    atomic.Pointer[rendered]
 }
 
@@ -143,11 +143,13 @@ func (c *Connector) use(ctx context.Context, projectID, connectionID string) (*u
 	if err != nil {
 		return nil, err
 	}
+	if rec.Connection.AuthScheme.isOAuth2() {
+		// The token source learns of a deletion as it hands out tokens.
+		u.ts = &tokenSource{c: c, ctx: ctx, id: connectionID}
+		return u, nil
+	}
 	u.alive = &liveness{c: c, projectID: projectID, id: connectionID}
 	u.alive.state.Store(&alive{gen: gen, until: c.now().Add(TokenRecheckInterval)})
-	if rec.Connection.AuthScheme.isOAuth2() {
-		u.ts = &tokenSource{c: c, ctx: ctx, id: connectionID}
-	}
 	return u, nil
 }
 
@@ -280,9 +282,9 @@ func (u *using) secrets(tok string) []string {
 	return s
 }
 
-// liveness tells a client whether its stored connection still exists, reading the store
-// after a deletion through the Connector and at least every TokenRecheckInterval, as token
-// sources do.
+// liveness tells a client of a connection without OAuth tokens whether it still exists,
+// reading the store after a deletion through the Connector and at least every
+// TokenRecheckInterval, as token sources do for OAuth connections.
 type liveness struct {
 	c             *Connector
 	projectID, id string

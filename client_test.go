@@ -371,23 +371,35 @@ func TestClientWaitsOutRetryAfter(t *testing.T) {
 }
 
 func TestClientStopsAfterDeletion(t *testing.T) {
-	f, api := apiFixture(t)
 	key := connectionRequest("keyonly")
 	key.APIKey = sentinelAPIKey
-	conn := f.connect(t, key)
-	hc, err := f.c.Client(context.Background(), "proj", conn.ID)
-	if err != nil {
-		t.Fatalf("Client: %v", err)
-	}
-	if err := f.c.DeleteConnection(context.Background(), "proj", conn.ID); err != nil {
-		t.Fatalf("DeleteConnection: %v", err)
-	}
-	resp, err := hc.Get(api.URL + "/items")
-	if err == nil {
-		resp.Body.Close()
-	}
-	if !errors.Is(err, connect.ErrConnectionNotFound) || len(api.requests()) != 0 {
-		t.Errorf("GET after deletion = %v with %d requests sent, want ErrConnectionNotFound and none", err, len(api.requests()))
+	for name, req := range map[string]connect.ConnectionRequest{
+		"api key": key,
+		"oauth":   importRequest(sentinelAccessToken, "", time.Time{}),
+	} {
+		t.Run(name, func(t *testing.T) {
+			f, api := apiFixture(t)
+			conn := f.connect(t, req)
+			hc, err := f.c.Client(context.Background(), "proj", conn.ID)
+			if err != nil {
+				t.Fatalf("Client: %v", err)
+			}
+			if resp, err := hc.Get(api.URL + "/items"); err != nil {
+				t.Fatalf("GET before deletion: %v", err)
+			} else {
+				resp.Body.Close()
+			}
+			if err := f.c.DeleteConnection(context.Background(), "proj", conn.ID); err != nil {
+				t.Fatalf("DeleteConnection: %v", err)
+			}
+			resp, err := hc.Get(api.URL + "/items")
+			if err == nil {
+				resp.Body.Close()
+			}
+			if !errors.Is(err, connect.ErrConnectionNotFound) || len(api.requests()) != 1 {
+				t.Errorf("GET after deletion = %v with %d requests sent in all, want ErrConnectionNotFound and only the first", err, len(api.requests()))
+			}
+		})
 	}
 }
 

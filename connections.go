@@ -522,11 +522,8 @@ func (c *Connector) DeleteConnection(ctx context.Context, projectID, id string) 
 	if err != nil {
 		return storeError(err)
 	}
-	if c.onEvent != nil {
-		e := Event{Type: EventConnectionDeleted, Time: c.now(), ProjectID: projectID, Provider: rec.Connection.Provider,
-			Connection: rec.Connection.clone(), Revocation: revocation, Err: revokeErr}
-		c.onEvent(ctx, e)
-	}
+	c.emitEvent(ctx, Event{Type: EventConnectionDeleted, ProjectID: projectID, Provider: rec.Connection.Provider,
+		Connection: &rec.Connection, Revocation: revocation, Err: revokeErr})
 	return nil
 }
 

@@ -52,12 +52,18 @@ const (
 
 // emit calls the event hook, if any, with a copy of the connection.
 func (c *Connector) emit(ctx context.Context, t EventType, projectID, provider string, conn *Connection, err error) {
+	c.emitEvent(ctx, Event{Type: t, ProjectID: projectID, Provider: provider, Connection: conn, Err: err})
+}
+
+// emitEvent calls the event hook, if any, with e at the Connector's time and a copy of its
+// connection.
+func (c *Connector) emitEvent(ctx context.Context, e Event) {
 	if c.onEvent == nil {
 		return
 	}
-	e := Event{Type: t, Time: c.now(), ProjectID: projectID, Provider: provider, Err: err}
-	if conn != nil {
-		e.Connection = conn.clone()
+	e.Time = c.now()
+	if e.Connection != nil {
+		e.Connection = e.Connection.clone()
 	}
 	c.onEvent(ctx, e)
 }
