@@ -88,16 +88,12 @@ func (c *Connector) Verify(ctx context.Context, projectID, connectionID string) 
 // callers that ask meanwhile share its token. For client credentials connections a new token
 // is fetched. The token is the caller's own.
 func (c *Connector) Refresh(ctx context.Context, projectID, connectionID string) (*oauth2.Token, error) {
-	rec, err := c.record(ctx, projectID, connectionID)
+	rec, cr, err := c.recordCredentials(ctx, projectID, connectionID)
 	if err != nil {
 		return nil, err
 	}
 	if !rec.Connection.AuthScheme.isOAuth2() {
 		return nil, ErrNotOAuth
-	}
-	cr, err := open(c.keys, rec)
-	if err != nil {
-		return nil, err
 	}
 	ts := &tokenSource{c: c, ctx: ctx, id: connectionID}
 	tok, err := ts.read(ctx, cr.AccessToken)
@@ -127,11 +123,7 @@ type using struct {
 // use reads a stored connection and resolves what sending its credential needs.
 func (c *Connector) use(ctx context.Context, projectID, connectionID string) (*using, error) {
 	gen := c.deletions.n.Load()
-	rec, err := c.record(ctx, projectID, connectionID)
-	if err != nil {
-		return nil, err
-	}
-	cr, err := open(c.keys, rec)
+	rec, cr, err := c.recordCredentials(ctx, projectID, connectionID)
 	if err != nil {
 		return nil, err
 	}

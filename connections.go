@@ -628,13 +628,22 @@ type Credentials struct {
 	Custom     map[string]Secret
 }
 
-// Credentials returns the credentials of the project's connection with the id.
-func (c *Connector) Credentials(ctx context.Context, projectID, id string) (*Credentials, error) {
+// recordCredentials reads the project's connection with the id and opens its credentials.
+func (c *Connector) recordCredentials(ctx context.Context, projectID, id string) (*ConnectionRecord, *credentials, error) {
 	rec, err := c.record(ctx, projectID, id)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cr, err := open(c.keys, rec)
+	if err != nil {
+		return nil, nil, err
+	}
+	return rec, cr, nil
+}
+
+// Credentials returns the credentials of the project's connection with the id.
+func (c *Connector) Credentials(ctx context.Context, projectID, id string) (*Credentials, error) {
+	rec, cr, err := c.recordCredentials(ctx, projectID, id)
 	if err != nil {
 		return nil, err
 	}
