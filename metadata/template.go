@@ -1,6 +1,7 @@
 package metadata
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"net/url"
@@ -61,33 +62,57 @@ func ParseTemplate(s string, inputs []Input, hosts Hosts) (*Template, error) {
 	return t, nil
 }
 
-// parsePlaceholders splits the template into literals and placeholders, each of a declared
-// input that may stand in a URL.
-func (t *Template) parsePlaceholders(inputs []Input) error {
-	s := t.raw
-	// The template keeps compiled copies of its inputs, so that it never depends on the
-	// caller having called Compile (an uncompiled input would skip its pattern).
-	compiled := map[string]*Input{}
-	rest := s
-	for rest != "" {
+// Segment is a piece of a text with placeholders: a literal, or the name of a placeholder.
+type Segment struct {
+	Lit  string // the literal text, when Name is ""
+	Name string // the placeholder's name, written {{Name}}
+}
+
+// Split cuts s into literals and {{name}} placeholders: the one syntax of every template,
+// of URLs here and of the header values of a provider's API. An unmatched {{ or }} is an
+// error; the names are returned as written, for the caller to check.
+func Split(s string) ([]Segment, error) {
+	var segs []Segment
+	for rest := s; rest != ""; {
 		i := strings.Index(rest, "{{")
 		if j := strings.Index(rest, "}}"); j >= 0 && (i < 0 || j < i) {
-			return fmt.Errorf("metadata: template %q: unmatched }}", s)
+			return nil, errors.New("metadata: unmatched }}")
 		}
 		if i < 0 {
-			t.parts = append(t.parts, part{lit: rest})
+			segs = append(segs, Segment{Lit: rest})
 			break
 		}
 		if i > 0 {
-			t.parts = append(t.parts, part{lit: rest[:i]})
+			segs = append(segs, Segment{Lit: rest[:i]})
 		}
 		rest = rest[i+2:]
 		j := strings.Index(rest, "}}")
 		if j < 0 {
-			return fmt.Errorf("metadata: template %q: unmatched {{", s)
+			return nil, errors.New("metadata: unmatched {{")
 		}
-		name := rest[:j]
+		segs = append(segs, Segment{Name: rest[:j]})
 		rest = rest[j+2:]
+	}
+	return segs, nil
+}
+
+// parsePlaceholders splits the template into literals and placeholders, each of a declared
+// input that may stand in a URL.
+func (t *Template) parsePlaceholders(inputs []Input) error {
+	s := t.raw
+	segs, err := Split(s)
+	if err != nil {
+		return fmt.Errorf("metadata: template %q: %s", s, trimPrefix(err.Error()))
+	}
+	// The template keeps compiled copies of its inputs, so that it never depends on the
+	// caller having called Compile (an uncompiled input would skip its pattern).
+	compiled := map[string]*Input{}
+	for _, seg := range segs {
+		if seg.Name == "" {
+			t.parts = append(t.parts, part{lit: seg.Lit})
+			continue
+		}
+		name := seg.Name
 		in := compiled[name]
 		if in == nil {
 			decl := findInput(inputs, name)

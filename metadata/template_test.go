@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/connectkit/connect/metadata"
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestParseTemplate(t *testing.T) {
@@ -465,5 +466,30 @@ func TestParseTemplateChecksEveryEnumHost(t *testing.T) {
 	if _, err := metadata.ParseTemplate("https://accounts.zoho.{{dc}}/oauth/v2/auth", inputs,
 		metadata.Hosts{"accounts.zoho.com", "accounts.zoho.eu"}); err != nil {
 		t.Errorf("ParseTemplate: %v", err)
+	}
+}
+func TestSplit(t *testing.T) {
+	for _, tc := range []struct {
+		in      string
+		want    []metadata.Segment
+		wantErr bool
+	}{
+		{in: "", want: nil},
+		{in: "plain", want: []metadata.Segment{{Lit: "plain"}}},
+		{in: "Token token={{apiKey}}", want: []metadata.Segment{{Lit: "Token token="}, {Name: "apiKey"}}},
+		{in: "{{a}}{{b}}/x", want: []metadata.Segment{{Name: "a"}, {Name: "b"}, {Lit: "/x"}}},
+		{in: "{{}}", want: []metadata.Segment{{Name: ""}}},
+		{in: "a{{b", wantErr: true},
+		{in: "a}}b", wantErr: true},
+		{in: "}}{{a}}", wantErr: true},
+	} {
+		got, err := metadata.Split(tc.in)
+		if (err != nil) != tc.wantErr {
+			t.Errorf("Split(%q) error = %v, want error %v", tc.in, err, tc.wantErr)
+			continue
+		}
+		if diff := cmp.Diff(tc.want, got); !tc.wantErr && diff != "" {
+			t.Errorf("Split(%q) mismatch (-want +got):\n%s", tc.in, diff)
+		}
 	}
 }

@@ -353,48 +353,42 @@ func checkValue(v string, p *Provider, own []string) error {
 	})
 }
 
-// eachPlaceholder calls f with the name of each {{name}} in v, and refuses an unclosed one.
+// eachPlaceholder calls f with the name of each {{name}} in v, and refuses an unclosed one
+// or a name that is not an identifier.
 func eachPlaceholder(v string, f func(name string) error) error {
-	for {
-		i := strings.Index(v, "{{")
-		if i < 0 {
-			if strings.Contains(v, "}}") {
-				return errors.New("unopened }}")
-			}
-			return nil
+	segs, err := metadata.Split(v)
+	if err != nil {
+		return err
+	}
+	for _, seg := range segs {
+		if seg.Name == "" && seg.Lit != "" {
+			continue
 		}
-		j := strings.Index(v[i:], "}}")
-		if j < 0 {
-			return errors.New("unclosed {{")
+		if !syntax.Ident(seg.Name) {
+			return fmt.Errorf("{{%s}} is not a placeholder name", seg.Name)
 		}
-		name := v[i+2 : i+j]
-		if !syntax.Ident(name) {
-			return fmt.Errorf("{{%s}} is not a placeholder name", name)
-		}
-		if err := f(name); err != nil {
+		if err := f(seg.Name); err != nil {
 			return err
 		}
-		v = v[i+j+2:]
 	}
+	return nil
 }
 
-// expand fills the placeholders of v from vals; every placeholder was checked at load.
+// expand fills the placeholders of v from vals; every template was checked at load.
 func expand(v string, vals func(string) string) string {
 	if !strings.Contains(v, "{{") {
 		return v
 	}
+	segs, _ := metadata.Split(v)
 	var b strings.Builder
-	for {
-		i := strings.Index(v, "{{")
-		if i < 0 {
-			b.WriteString(v)
-			return b.String()
+	for _, seg := range segs {
+		if seg.Name == "" {
+			b.WriteString(seg.Lit)
+		} else {
+			b.WriteString(vals(seg.Name))
 		}
-		j := strings.Index(v[i:], "}}")
-		b.WriteString(v[:i])
-		b.WriteString(vals(v[i+2 : i+j]))
-		v = v[i+j+2:]
 	}
+	return b.String()
 }
 
 // check checks the verification request.

@@ -58,7 +58,7 @@ func TestAPIChecks(t *testing.T) {
 		}, "{{accessToken}}"},
 		{"unclosed placeholder", func(p *providers.Provider) {
 			p.API.APIKey = &providers.Send{Headers: map[string]string{"X-Api-Key": "{{apiKey"}}
-		}, "unclosed"},
+		}, "unmatched"},
 		{"reserved query parameter", func(p *providers.Provider) {
 			p.API.APIKey = &providers.Send{Query: map[string]string{"client_secret": "{{apiKey}}"}}
 		}, "query parameter"},
