@@ -163,7 +163,7 @@ func (t *Template) checkShape(sample Values) (string, error) {
 	if u.RawQuery != "" && strings.Contains(u.RawQuery, "{{") {
 		return "", fmt.Errorf("metadata: template %q: placeholders may not stand in the query", s)
 	}
-	if dotSegment(u.Path) {
+	if syntax.DotSegment(u.EscapedPath()) {
 		return "", fmt.Errorf("metadata: template %q: path has a . or .. segment", s)
 	}
 	t.scheme, t.port, t.query = u.Scheme, u.Port(), u.RawQuery
@@ -297,17 +297,6 @@ func (in *Input) fitsPath() error {
 		}
 	}
 	return nil
-}
-
-// dotSegment reports whether path has a "." or ".." segment, which a server would resolve
-// against its neighbours.
-func dotSegment(path string) bool {
-	for seg := range strings.SplitSeq(path, "/") {
-		if seg == "." || seg == ".." {
-			return true
-		}
-	}
-	return false
 }
 
 // String returns the template as written.

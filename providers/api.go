@@ -414,7 +414,7 @@ func (v *Verify) check(p *Provider) error {
 	}
 	plain := expand(path, func(string) string { return "x" })
 	if !strings.HasPrefix(path, "/") || strings.HasPrefix(path, "//") || !syntax.PathChars(plain) ||
-		!syntax.QueryChars(query) || strings.Contains(query, "{{") || dotSegments(plain) {
+		!syntax.QueryChars(query) || strings.Contains(query, "{{") || syntax.DotSegment(plain) {
 		return fmt.Errorf("verify: path %q must be an absolute path without dot segments, placeholders only in the path", v.Path)
 	}
 	if v.OK != "" && !syntax.Ident(v.OK) {
@@ -424,16 +424,6 @@ func (v *Verify) check(p *Provider) error {
 		return errors.New("verify: body must be at most 4096 octets of printable text")
 	}
 	return checkDocs("verify docs", v.Docs)
-}
-
-// dotSegments reports whether a path has a "." or ".." segment, which would leave the base.
-func dotSegments(path string) bool {
-	for seg := range strings.SplitSeq(path, "/") {
-		if seg == "." || seg == ".." || strings.EqualFold(seg, "%2e") || strings.EqualFold(seg, "%2e%2e") {
-			return true
-		}
-	}
-	return strings.Contains(strings.ToLower(path), "%2f") || strings.Contains(path, "\\")
 }
 
 // checkRevocation checks the revocation endpoint, which refresh tokens reach and so is held

@@ -113,3 +113,23 @@ func CheckURL(u *url.URL) error {
 	}
 	return nil
 }
+
+// DotSegment reports whether path has a segment a server may resolve against its neighbours:
+// "." or "..", written plainly or percent-encoded, or an encoded "/" or a "\", which some
+// servers read as a separator. A path with one could lead a request off the path it was
+// declared on.
+func DotSegment(path string) bool {
+	lower := strings.ToLower(path)
+	if strings.Contains(path, `\`) || strings.Contains(lower, "%2f") || strings.Contains(lower, "%5c") {
+		return true
+	}
+	for seg := range strings.SplitSeq(path, "/") {
+		if u, err := url.PathUnescape(seg); err == nil {
+			seg = u
+		}
+		if seg == "." || seg == ".." {
+			return true
+		}
+	}
+	return false
+}

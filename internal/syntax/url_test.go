@@ -136,3 +136,16 @@ func TestNoAllocations(t *testing.T) {
 		t.Errorf("allocations = %v, want 0", n)
 	}
 }
+
+func TestDotSegment(t *testing.T) {
+	for path, want := range map[string]bool{
+		"/v1/users/me": false, "/a.b/c..d": false, "": false, "/": false,
+		"/a/../b": true, "/./a": true, "/a/..": true, "..": true,
+		"/a/%2e%2e/b": true, "/a/%2E/b": true, "/a/.%2e/b": true, "/a/%2e./b": true,
+		"/a%2fb": true, "/a%2F..": true, `/a\..\b`: true, "/a%5cb": true,
+	} {
+		if got := DotSegment(path); got != want {
+			t.Errorf("DotSegment(%q) = %v, want %v", path, got, want)
+		}
+	}
+}
