@@ -439,17 +439,23 @@ func (t *transport) prepare(req *http.Request, tok string, attempt int) (*http.R
 // hide returns err, or, when its text shows the credential (a URL carrying a query
 // credential, say), an error that says only what kind of failure it was.
 func (t *transport) hide(err error, tok string) error {
+	return withhold(err, t.u.secrets(tok), "connect: the API request failed")
+}
+
+// withhold returns err, or, when its text shows one of the secrets, an error that says what
+// failed and whether the context ended, and nothing else.
+func withhold(err error, secrets []string, what string) error {
 	msg := err.Error()
-	if redact(msg, t.u.secrets(tok), "") == msg {
+	if redact(msg, secrets, "") == msg {
 		return err
 	}
 	switch {
 	case errors.Is(err, context.Canceled):
-		return fmt.Errorf("connect: the API request failed: %w", context.Canceled)
+		return fmt.Errorf("%s: %w", what, context.Canceled)
 	case errors.Is(err, context.DeadlineExceeded):
-		return fmt.Errorf("connect: the API request failed: %w", context.DeadlineExceeded)
+		return fmt.Errorf("%s: %w", what, context.DeadlineExceeded)
 	}
-	return errors.New("connect: the API request failed (the error is withheld: it showed the credential)")
+	return errors.New(what + " (the error is withheld: it showed a secret)")
 }
 
 // replayable reports whether req can be sent again.

@@ -559,10 +559,7 @@ func (c *Connector) revoke(ctx context.Context, rec *ConnectionRecord) (Revocati
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		if redact(err.Error(), secrets, "") != err.Error() {
-			err = errors.New("the request failed")
-		}
-		return RevocationFailed, fmt.Errorf("%w: %w", ErrRevocationFailed, err)
+		return RevocationFailed, fmt.Errorf("%w: %w", ErrRevocationFailed, withhold(err, secrets, "the request failed"))
 	}
 	discard(resp)
 	if resp.StatusCode != http.StatusOK {
