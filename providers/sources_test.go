@@ -11,22 +11,22 @@ import (
 	"github.com/connectkit/connect/providers"
 )
 
-// row is one line of a tab-separated record under testdata, with its line number.
-type row struct {
+// record is one line of a tab-separated file under testdata, with its line number.
+type record struct {
 	line int
 	cols []string
 }
 
 // readRows reads a tab-separated record, skipping blank lines and # comments, and reports
 // each row that has not the wanted number of columns.
-func readRows(t *testing.T, path string, want int, names string) []row {
+func readRows(t *testing.T, path string, want int, names string) []record {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	var rows []row
+	var rows []record
 	sc := bufio.NewScanner(f)
 	for line := 1; sc.Scan(); line++ {
 		text := sc.Text()
@@ -38,7 +38,7 @@ func readRows(t *testing.T, path string, want int, names string) []row {
 			t.Errorf("%s:%d: %d columns, want %d: %s", path, line, len(cols), want, names)
 			continue
 		}
-		rows = append(rows, row{line, cols})
+		rows = append(rows, record{line, cols})
 	}
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
@@ -100,6 +100,21 @@ const (
 	factVerify     = "verify"     // the verification request
 	factRevocation = "revocation" // the revocation endpoint
 )
+
+// groups parses a comma list of groups of facts, reporting any not in the list above.
+func groups(t *testing.T, file string, line int, list string) []string {
+	t.Helper()
+	var out []string
+	for fact := range strings.SplitSeq(list, ",") {
+		switch fact {
+		case factOAuth, factAPI, factVerify, factRevocation:
+			out = append(out, fact)
+		default:
+			t.Errorf("%s:%d: fact %q, want %s, %s, %s or %s", file, line, fact, factOAuth, factAPI, factVerify, factRevocation)
+		}
+	}
+	return out
+}
 
 // needs lists the groups of facts an entry states, each of which a page must confirm.
 func needs(p *providers.Provider) []string {
@@ -177,13 +192,8 @@ func TestConfirmed(t *testing.T) {
 		if confirmed[name] == nil {
 			confirmed[name] = map[string]bool{}
 		}
-		for fact := range strings.SplitSeq(facts, ",") {
-			switch fact {
-			case factOAuth, factAPI, factVerify, factRevocation:
-				confirmed[name][fact] = true
-			default:
-				t.Errorf("confirmed.tsv:%d: fact %q, want %s, %s, %s or %s", row.line, fact, factOAuth, factAPI, factVerify, factRevocation)
-			}
+		for _, fact := range groups(t, "confirmed.tsv", row.line, facts) {
+			confirmed[name][fact] = true
 		}
 	}
 	waiting := map[string]map[string]bool{}
@@ -201,7 +211,7 @@ func TestConfirmed(t *testing.T) {
 			t.Errorf("unconfirmed.tsv:%d: %s has a row already", row.line, name)
 		}
 		waiting[name] = map[string]bool{}
-		for fact := range strings.SplitSeq(facts, ",") {
+		for _, fact := range groups(t, "unconfirmed.tsv", row.line, facts) {
 			switch {
 			case !slices.Contains(needs(p), fact):
 				t.Errorf("unconfirmed.tsv:%d: %s states no %q facts", row.line, name, fact)
