@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"maps"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -62,7 +61,7 @@ func (c *Connector) AuthorizeURL(ctx context.Context, req OAuthConnectRequest) (
 	if req.ClientID != "" && req.ClientID != app.ClientID {
 		return nil, invalid("clientId", "is not the client id of the provider app", nil)
 	}
-	params, scopes, err := authorizeParams(&req, rp.p, app, rp.authURL)
+	params, scopes, err := authorizeParams(&req, rp, app)
 	if err != nil {
 		return nil, err
 	}
@@ -145,8 +144,9 @@ func (c *Connector) resolveAuthorize(req *OAuthConnectRequest) (*resolvedProvide
 // scopes before the request's, how the provider grants refresh tokens, its fixed parameters
 // and its default prompt. It returns the builder's inputs but for the redirect URI, the state
 // and the challenge, and the scopes asked for as the session keeps them.
-func authorizeParams(req *OAuthConnectRequest, p *providers.Provider, app *ProviderApp, authURL string) (
+func authorizeParams(req *OAuthConnectRequest, rp *resolvedProvider, app *ProviderApp) (
 	AuthorizeParams, []string, error) {
+	p, authURL := rp.p, rp.authURL
 	sep := p.Separator()
 	// The app's scopes are scope tokens (ProviderApp.Validate), but only here is the
 	// provider's separator known: one of them may not hold it.
@@ -157,10 +157,7 @@ func authorizeParams(req *OAuthConnectRequest, p *providers.Provider, app *Provi
 		}
 	}
 	scopes := slices.Concat(p.DefaultScopes, app.Scopes, req.Scopes)
-	fixed := make(url.Values, len(p.AuthParams)+1)
-	for k, v := range p.AuthParams {
-		fixed.Set(k, v)
-	}
+	fixed := p.AuthorizeParams(rp.values)
 	offline := false
 	if !req.DisableOfflineAccess {
 		switch p.Refresh.By {

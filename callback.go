@@ -1,6 +1,7 @@
 package connect
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -92,6 +93,7 @@ func invalidState(msg string) error { return &callbackError{ErrInvalidState, msg
 // callbackParams are the parameters of an authorization response.
 type callbackParams struct {
 	state, code, iss, errCode, errDescription, errURI string
+	codeParam                                         string     // the name the code came under
 	query                                             url.Values // for the provider's callback inputs
 }
 
@@ -132,14 +134,26 @@ func parseCallback(r *http.Request) (*callbackParams, error) {
 		{"error_description", maxCallbackQuery, &p.errDescription},
 		{"error_uri", maxIss, &p.errURI},
 	} {
-		switch v := q[f.name]; {
-		case len(v) > 1:
-			return nil, malformed(f.name + " is given more than once")
-		case len(v) == 1 && len(v[0]) > f.max:
-			return nil, malformed(fmt.Sprintf("%s is longer than %d octets", f.name, f.max))
-		case len(v) == 1:
-			*f.dst = v[0]
+		if err := callbackParam(q, f.name, f.max, f.dst); err != nil {
+			return nil, err
 		}
+	}
+	if p.code != "" {
+		p.codeParam = "code"
+	}
+	// A provider may name the code otherwise (providers.Provider.CodeParam); which name is
+	// its own is checked once the flow, and so the provider, is known.
+	for _, name := range providers.CodeParams() {
+		if _, ok := q[name]; !ok {
+			continue
+		}
+		if p.codeParam != "" {
+			return nil, malformed("the code is given under two names")
+		}
+		if err := callbackParam(q, name, maxCode, &p.code); err != nil {
+			return nil, err
+		}
+		p.codeParam = name
 	}
 	if len(raw) > maxCallbackQuery {
 		return nil, malformed("the query is longer than 8 KiB")
@@ -161,6 +175,20 @@ func parseCallback(r *http.Request) (*callbackParams, error) {
 		return nil, malformed("error has characters RFC 6749 does not allow")
 	}
 	return &p, nil
+}
+
+// callbackParam reads the parameter name of q into dst: given at most once and of at most
+// limit octets.
+func callbackParam(q url.Values, name string, limit int, dst *string) error {
+	switch v := q[name]; {
+	case len(v) > 1:
+		return malformed(name + " is given more than once")
+	case len(v) == 1 && len(v[0]) > limit:
+		return malformed(fmt.Sprintf("%s is longer than %d octets", name, limit))
+	case len(v) == 1:
+		*dst = v[0]
+	}
+	return nil
 }
 
 // Callback completes an authorization code flow from the provider's redirect to the
@@ -244,7 +272,7 @@ func (c *Connector) takeSession(ctx context.Context, stateToken string) (*sessio
 
 // checkResponse checks that the authorization response belongs to the flow: it comes from
 // the browser that started it and from the provider's issuer (docs/security.md, A4, D1 and
-// D3). It returns the flow's provider.
+// D3), with the code under the provider's name for it. It returns the flow's provider.
 func (c *Connector) checkResponse(s *session, p *callbackParams, binding string) (*providers.Provider, error) {
 	if len(s.BindingHash) > 0 {
 		h := sha256.Sum256([]byte(binding))
@@ -258,6 +286,9 @@ func (c *Connector) checkResponse(s *session, p *callbackParams, binding string)
 	}
 	if prov.Issuer != "" && p.iss != prov.Issuer {
 		return nil, ErrIssuerMismatch
+	}
+	if want := cmp.Or(prov.CodeParam, "code"); p.code != "" && p.codeParam != want {
+		return nil, malformed("the code is not under " + want + ", the provider's name for it")
 	}
 	return prov, nil
 }

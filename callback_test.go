@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -111,6 +112,10 @@ func TestCallbackMalformedTouchesNoStore(t *testing.T) {
 		{"code and error", callbackRequest("code=c&error=access_denied&state=" + valid), false},
 		{"neither code nor error", callbackRequest("state=" + valid), false},
 		{"two codes", callbackRequest("code=a&code=b&state=" + valid), false},
+		{"code under two names", callbackRequest("code=a&spapi_oauth_code=b&state=" + valid), false},
+		{"two codes under another name", callbackRequest("spapi_oauth_code=a&spapi_oauth_code=b&state=" + valid), false},
+		{"code under another name and error", callbackRequest("spapi_oauth_code=a&error=access_denied&state=" + valid), false},
+		{"code under another name too long", callbackRequest("spapi_oauth_code=" + strings.Repeat("c", 4097) + "&state=" + valid), false},
 		{"code too long", callbackRequest("code=" + strings.Repeat("c", 4097) + "&state=" + valid), false},
 		{"code with control character", callbackRequest("code=a%0Ab&state=" + valid), false},
 		{"error with a quote", callbackRequest("error=a%22b&state=" + valid), false},
@@ -576,6 +581,67 @@ func TestCallbackSendsTheProvidersTokenParams(t *testing.T) {
 	}
 }
 
+// TestCallbackCodeParam: a provider that gives the code under its own name (Amazon Selling
+// Partner's spapi_oauth_code) has it exchanged, and no code is taken under a name that is not
+// its provider's.
+func TestCallbackCodeParam(t *testing.T) {
+	spapi := func(p *providers.Provider) { p.CodeParam = "spapi_oauth_code" }
+	for _, tt := range []struct {
+		name, provider, param string
+		edit                  func(*providers.Provider)
+		ok                    bool
+	}{
+		{name: "the provider's own name", param: "spapi_oauth_code", edit: spapi, ok: true},
+		{name: "code, for a provider with its own name", param: "code", edit: spapi},
+		{name: "another name, for a provider of code", param: "spapi_oauth_code", edit: func(*providers.Provider) {}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, editProvider(t, "acme", tt.edit))
+			_, err := f.c.Callback(context.Background(), callbackRequest(tt.param+"="+sentinelCode+"&state="+f.begin(t).State))
+			if !tt.ok {
+				if !errors.Is(err, connect.ErrMalformedCallback) || f.srv.count() != 0 || len(f.records(t, "proj")) != 0 {
+					t.Errorf("Callback = %v with %d token requests, %d stored; want ErrMalformedCallback and neither",
+						err, f.srv.count(), len(f.records(t, "proj")))
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if reqs := f.srv.requests(); len(reqs) != 1 || reqs[0].Form.Get("code") != sentinelCode || reqs[0].Form.Has("spapi_oauth_code") {
+				t.Errorf("token requests %v: want one redeeming the code as code", reqs)
+			}
+		})
+	}
+}
+
+// TestAuthorizeURLInputParams: a fixed authorize parameter may carry an input's value (Amazon
+// Selling Partner's application_id), escaped, and is left out when the input has none.
+func TestAuthorizeURLInputParams(t *testing.T) {
+	edit := editProvider(t, "acme", func(p *providers.Provider) {
+		p.Inputs = []metadata.Input{{Name: "applicationId", Kind: metadata.Enum, Values: []string{"a b&c=d", "x"}, Optional: true}}
+		p.AuthParams = map[string]string{"application_id": "{{applicationId}}"}
+	})
+	for _, tt := range []struct {
+		name string
+		md   connect.ProviderMetadata
+		want []string
+	}{
+		{"given", connect.ProviderMetadata{"applicationId": {Value: "a b&c=d"}}, []string{"a b&c=d"}},
+		{"absent", nil, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, edit)
+			req := oauthRequest("acme")
+			req.ProviderMetadata = tt.md
+			_, _, q := f.start(t, req)
+			if got := q["application_id"]; !slices.Equal(got, tt.want) {
+				t.Errorf("application_id = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
 // TestCallbackFixesRefreshURL: a provider's refresh URL is fixed when the flow starts, kept
 // with the connection, and its refreshes go there.
 func TestCallbackFixesRefreshURL(t *testing.T) {
@@ -907,6 +973,7 @@ func FuzzCallbackQuery(f *testing.F) {
 		"code=c&state=STATE", "code=c&state=STATE&state=STATE", "error=access_denied&state=STATE",
 		"code=c&error=x&state=STATE", "state=STATE", "code=%zz&state=STATE", "code=c&state=STATE&iss=https%3A%2F%2Fa",
 		"error=a&error_description=%3Cscript%3E&error_uri=javascript:x&state=STATE", "code=c;state=STATE",
+		"spapi_oauth_code=c&state=STATE", "code=c&spapi_oauth_code=c&state=STATE",
 	} {
 		f.Add(q)
 	}

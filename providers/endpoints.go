@@ -1,6 +1,7 @@
 package providers
 
 import (
+	"net/url"
 	"slices"
 
 	"github.com/connectkit/connect/metadata"
@@ -47,6 +48,22 @@ func (p *Provider) Endpoints(values metadata.Values) (authURL, tokenURL string, 
 		return "", "", err
 	}
 	return authURL, tokenURL, nil
+}
+
+// AuthorizeParams returns the provider's fixed authorize parameters, with those that hold an
+// input's placeholder given its value from values resolved by [Provider.Resolve], or left
+// out when the input has none.
+func (p *Provider) AuthorizeParams(values metadata.Values) url.Values {
+	q := make(url.Values, len(p.AuthParams))
+	for k, v := range p.AuthParams {
+		if name, ok := paramInput(v); ok {
+			if v = values[name]; v == "" {
+				continue
+			}
+		}
+		q.Set(k, v)
+	}
+	return q
 }
 
 // RefreshEndpoint renders the URL where refresh tokens are redeemed, from values resolved by

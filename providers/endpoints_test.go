@@ -3,6 +3,7 @@ package providers_test
 import (
 	"errors"
 	"maps"
+	"net/url"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -251,5 +252,39 @@ func TestInput(t *testing.T) {
 	}
 	if in := p.Input("Workspace"); in != nil {
 		t.Errorf("Input(Workspace) = %+v, want nil", in)
+	}
+}
+
+func TestAuthorizeParams(t *testing.T) {
+	p := &providers.Provider{
+		Name: "seller", AuthURL: "https://sellercentral.example.com/apps/authorize/consent",
+		TokenURL: "https://api.example.com/auth/o2/token",
+		Inputs: []metadata.Input{
+			{Name: "applicationId", Kind: metadata.PathSegment, Optional: true},
+			{Name: "region", Kind: metadata.Enum, Values: []string{"na", "eu"}, Optional: true, Default: "na"},
+		},
+		AuthParams: map[string]string{"application_id": "{{applicationId}}", "market": "{{region}}", "version": "1"},
+	}
+	if err := p.Prepare(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name   string
+		values metadata.Values
+		want   url.Values
+	}{
+		{"given", metadata.Values{"applicationId": "amzn1.sp.solution.6f1e-42"},
+			url.Values{"application_id": {"amzn1.sp.solution.6f1e-42"}, "market": {"na"}, "version": {"1"}}},
+		{"absent", nil, url.Values{"market": {"na"}, "version": {"1"}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			values, err := p.Resolve(tt.values)
+			if err != nil {
+				t.Fatalf("Resolve: %v", err)
+			}
+			if diff := cmp.Diff(tt.want, p.AuthorizeParams(values)); diff != "" {
+				t.Errorf("AuthorizeParams (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

@@ -168,7 +168,10 @@ type Provider struct {
 	// NoPrompt sends no prompt parameter unless a request gives one.
 	NoPrompt bool `json:"noPrompt,omitempty"`
 	// AuthParams are fixed authorize parameters, e.g. Atlassian's audience. None may be a
-	// parameter the builder sets itself (see [Reserved]).
+	// parameter the builder sets itself (see [Reserved]). A value may instead be one
+	// placeholder, {{input}}, of a declared input of a kind a URL may carry, e.g. Amazon
+	// Selling Partner's application_id: the parameter carries the input's value, and is left
+	// out when the input has none (see [Provider.AuthorizeParams]).
 	AuthParams map[string]string `json:"authParams,omitempty"`
 	// TokenParams are fixed parameters added to the authorization code exchange, e.g.
 	// Shopify's expiring=1, which asks for an expiring token and a refresh token. None may be
@@ -182,6 +185,9 @@ type Provider struct {
 	// response, as query parameters of the same name, e.g. QuickBooks' realmId: each is
 	// checked against its input's rule and kept with the connection.
 	CallbackInputs []string `json:"callbackInputs,omitempty"`
+	// CodeParam names the authorization response parameter that carries the code when it is
+	// not code, e.g. Amazon Selling Partner's spapi_oauth_code; it is one of [CodeParams].
+	CodeParam string `json:"codeParam,omitempty"`
 	// AuthKinds are the credential kinds accepted; empty means OAuth2AuthorizationCode when
 	// AuthURL is set.
 	AuthKinds []AuthKind `json:"authKinds,omitempty"`
@@ -243,6 +249,17 @@ func NormalizeParam(name string) string {
 		return unicode.ToLower(unicode.ToUpper(r))
 	}, name)
 }
+
+// codeParams are the names other than code a provider may give the authorization code
+// under. The list is closed so that a callback's shape is checked before its flow, and so its
+// provider, is known.
+var codeParams = [...]string{"spapi_oauth_code"}
+
+// CodeParams returns the names other than code that [Provider.CodeParam] may take.
+func CodeParams() []string { return slices.Clone(codeParams[:]) }
+
+// responseParams are the parameters of an authorization response other than the code.
+var responseParams = [...]string{"state", "iss", "error", "error_description", "error_uri"}
 
 // reservedToken are the token request parameters that only the OAuth exchange itself sets.
 var reservedToken = [...]string{
@@ -425,6 +442,13 @@ func (p *Provider) checkParams() error {
 		if Reserved(k) {
 			return fmt.Errorf("authParams: %s is reserved", k)
 		}
+		if name, ok := paramInput(v); ok {
+			if in := p.input(name); in == nil || !in.InURL() {
+				return fmt.Errorf("authParams: %s must hold a declared input of a kind a URL may carry", k)
+			}
+		} else if strings.Contains(v, "{{") || strings.Contains(v, "}}") {
+			return fmt.Errorf("authParams: %s may hold a placeholder only as its whole value", k)
+		}
 		if !fixedParam(k, v) {
 			return fmt.Errorf("authParams: %s must be a plain parameter with printable value", k)
 		}
@@ -445,6 +469,9 @@ func (p *Provider) checkParams() error {
 			return fmt.Errorf("tokenParams: %s must be a plain parameter with printable value", k)
 		}
 	}
+	if p.CodeParam != "" && !slices.Contains(codeParams[:], p.CodeParam) {
+		return fmt.Errorf("codeParam %q must be one of %s", p.CodeParam, strings.Join(codeParams[:], ", "))
+	}
 	switch p.TokenAuth {
 	case "", TokenAuthBasic, TokenAuthParams:
 	default:
@@ -464,7 +491,8 @@ func (p *Provider) checkTokenMetadata() error {
 		}
 	}
 	for _, name := range p.CallbackInputs {
-		if name == "workspace" || p.input(name) == nil || Reserved(name) || slices.Contains([]string{"iss", "error", "error_description", "error_uri"}, name) {
+		if name == "workspace" || p.input(name) == nil || Reserved(name) ||
+			slices.Contains(responseParams[:], name) || slices.Contains(codeParams[:], name) {
 			return fmt.Errorf("callbackInputs: %s must be a declared input other than workspace, and no parameter of the response itself", name)
 		}
 	}
@@ -550,6 +578,18 @@ func promptValue(s string) bool {
 		}
 	}
 	return true
+}
+
+// paramInput returns the input named by a fixed parameter's value that is one placeholder.
+func paramInput(value string) (string, bool) {
+	name, ok := strings.CutPrefix(value, "{{")
+	if !ok {
+		return "", false
+	}
+	if name, ok = strings.CutSuffix(name, "}}"); !ok || !fieldName.MatchString(name) {
+		return "", false
+	}
+	return name, true
 }
 
 // fixedParam reports whether a fixed parameter is a plain name with a value of at most 1024

@@ -100,6 +100,11 @@ func TestPrepareValid(t *testing.T) {
 			p.TokenMetadata = []providers.TokenField{{Field: "instance_url", Name: "instanceURL", URL: true, Input: "workspace"}}
 		}},
 		{name: "refresh URL", modify: func(p *providers.Provider) { p.RefreshURL = "https://auth.example.com/refresh" }},
+		{name: "code under another name", modify: func(p *providers.Provider) { p.CodeParam = "spapi_oauth_code" }},
+		{name: "authParams: an input's placeholder", modify: func(p *providers.Provider) {
+			p.Inputs = []metadata.Input{{Name: "applicationId", Kind: metadata.PathSegment}}
+			p.AuthParams = map[string]string{"application_id": "{{applicationId}}"}
+		}},
 		{name: "default URL with an optional input that has a default", modify: func(p *providers.Provider) {
 			p.Inputs = []metadata.Input{{Name: "region", Kind: metadata.Enum, Values: []string{"us", "eu"}, Optional: true, Default: "us"}}
 			p.Hosts = metadata.Hosts{"*.example.com"}
@@ -185,6 +190,26 @@ func TestPrepareErrors(t *testing.T) {
 		}},
 		{name: "authParams: key twice ignoring case", modify: func(p *providers.Provider) {
 			p.AuthParams = map[string]string{"audience": "a", "Audience": "b"}
+		}},
+		{name: "authParams: placeholder of an undeclared input", modify: func(p *providers.Provider) {
+			p.AuthParams = map[string]string{"application_id": "{{applicationId}}"}
+		}},
+		{name: "authParams: placeholder of a text input", modify: func(p *providers.Provider) {
+			p.Inputs = []metadata.Input{{Name: "applicationId", Kind: metadata.Text}}
+			p.AuthParams = map[string]string{"application_id": "{{applicationId}}"}
+		}},
+		{name: "authParams: placeholder within a value", modify: func(p *providers.Provider) {
+			p.Inputs = []metadata.Input{{Name: "applicationId", Kind: metadata.PathSegment}}
+			p.AuthParams = map[string]string{"application_id": "app-{{applicationId}}"}
+		}},
+		{name: "authParams: unbalanced braces", modify: func(p *providers.Provider) {
+			p.AuthParams = map[string]string{"audience": "applicationId}}"}
+		}},
+		{name: "codeParam not a known name", modify: func(p *providers.Provider) { p.CodeParam = "auth_code" }},
+		{name: "codeParam state", modify: func(p *providers.Provider) { p.CodeParam = "state" }},
+		{name: "callbackInputs: a code's name", modify: func(p *providers.Provider) {
+			p.Inputs = []metadata.Input{{Name: "spapi_oauth_code", Kind: metadata.PathSegment, Optional: true}}
+			p.CallbackInputs = []string{"spapi_oauth_code"}
 		}},
 		{name: "pkce plain", modify: func(p *providers.Provider) { p.PKCE = "plain" }},
 		{name: "pkce S256", modify: func(p *providers.Provider) { p.PKCE = "S256" }},
