@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -15,25 +16,28 @@ import (
 // recorder is an http.RoundTripper standing in for every provider: it records each request
 // and answers a token request with a token and any other with a JSON success.
 type recorder struct {
-	mu   sync.Mutex
-	reqs []*http.Request
+	mu     sync.Mutex
+	reqs   []*http.Request
+	bodies []string
 }
 
 func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	var body strings.Builder
 	if req.Body != nil {
-		_, _ = io.Copy(io.Discard, req.Body)
+		_, _ = io.Copy(&body, req.Body)
 		req.Body.Close()
 	}
 	r.mu.Lock()
 	r.reqs = append(r.reqs, req)
+	r.bodies = append(r.bodies, body.String())
 	r.mu.Unlock()
-	body := `{"ok":true,"success":true}`
+	answer := `{"ok":true,"success":true}`
 	if strings.Contains(req.URL.Path, "token") {
-		body = `{"access_token":"` + sentinelAccessToken + `","token_type":"Bearer","expires_in":3600,"instance_url":"https://acme.my.salesforce.com"}`
+		answer = `{"access_token":"` + sentinelAccessToken + `","token_type":"Bearer","expires_in":3600,"instance_url":"https://acme.my.salesforce.com"}`
 	}
 	return &http.Response{
 		StatusCode: http.StatusOK, Header: http.Header{"Content-Type": {"application/json"}},
-		Body: io.NopCloser(strings.NewReader(body)), Request: req,
+		Body: io.NopCloser(strings.NewReader(answer)), Request: req,
 	}, nil
 }
 
@@ -169,5 +173,65 @@ func TestCatalogCredentialPlacement(t *testing.T) {
 				t.Errorf("basic auth sent, want none")
 			}
 		})
+	}
+}
+
+// TestCatalogAmazonSellingPartner runs Amazon's website authorization workflow for sellers
+// through the catalog entry, as Amazon's own SP-API samples show it: the consent page of the
+// seller's Seller Central with the app's application_id and no PKCE, the code returned as
+// spapi_oauth_code beside selling_partner_id, redeemed at Login with Amazon with the client's
+// credentials in the form, and the token sent to the region's SP-API host in
+// x-amz-access-token.
+func TestCatalogAmazonSellingPartner(t *testing.T) {
+	rec := &recorder{}
+	apps := connect.NewMemoryAppStore(connect.ProviderApp{ID: "sp-app", ProjectID: "proj", Provider: "amazon-selling-partner",
+		ClientID: "amzn1.application-oa2-client.abc", ClientSecret: sentinelAppSecret})
+	c, err := connect.New(connect.Config{HTTPClient: &http.Client{Transport: rec}, Apps: apps, RedirectURL: testRedirect})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := oauthRequest("amazon-selling-partner")
+	req.ProviderMetadata = connect.ProviderMetadata{
+		"applicationId": {Value: "amzn1.sp.solution.0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9"},
+		"sellerCentral": {Value: "sellercentral-europe.amazon.com"},
+		"region":        {Value: "eu"},
+	}
+	a, err := c.AuthorizeURL(context.Background(), req)
+	if err != nil {
+		t.Fatalf("AuthorizeURL: %v", err)
+	}
+	u, err := url.Parse(a.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	if u.Host != "sellercentral-europe.amazon.com" || u.Path != "/apps/authorize/consent" ||
+		q.Get("application_id") != "amzn1.sp.solution.0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9" || q.Has("code_challenge") {
+		t.Errorf("authorize URL %s: want Seller Central Europe's consent page with the application_id and no PKCE", a.URL)
+	}
+	conn, err := c.Callback(context.Background(), callbackRequest(
+		"state="+a.State+"&selling_partner_id=A2EUQ1WTGCTBG2&spapi_oauth_code="+sentinelCode))
+	if err != nil {
+		t.Fatalf("Callback: %v", err)
+	}
+	if got := conn.ProviderMetadata["selling_partner_id"]; got.Value != "A2EUQ1WTGCTBG2" || got.Source != "callback" {
+		t.Errorf("selling_partner_id = %+v, want A2EUQ1WTGCTBG2 from the callback", got)
+	}
+	form, err := url.ParseQuery(rec.bodies[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok := rec.reqs[0]; tok.URL.String() != "https://api.amazon.com/auth/o2/token" || form.Get("code") != sentinelCode ||
+		form.Get("client_id") != "amzn1.application-oa2-client.abc" || form.Get("client_secret") != sentinelAppSecret {
+		t.Errorf("token request to %s with %v: want the code and client credentials in the form", tok.URL, form)
+	}
+	if err := c.Verify(context.Background(), "proj", conn.ID); err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+	got := rec.last()
+	if got.Method != http.MethodGet || got.URL.String() != "https://sellingpartnerapi-eu.amazon.com/sellers/v1/marketplaceParticipations" ||
+		got.Header.Get("X-Amz-Access-Token") != sentinelAccessToken || got.Header.Get("Authorization") != "" {
+		t.Errorf("verification request %s %s with headers %v: want the EU marketplace participations with x-amz-access-token",
+			got.Method, got.URL, got.Header)
 	}
 }
