@@ -71,7 +71,9 @@ func (c *Connector) APIBaseURL(ctx context.Context, projectID, connectionID stri
 
 // Verify makes the provider's verification request with the connection's credential: nil
 // when the provider accepts it, an error matching [ErrBadCredentials] when it refuses it
-// (401 or 403), and one matching [ErrVerifyFailed] for any other answer. The request goes
+// (401 or 403), and one matching [ErrVerifyFailed] for any other answer. A 403 whose Bearer
+// challenge says insufficient_scope (RFC 6750 §3.1) is an accepted credential that lacks
+// the scope of the verification request: Verify returns nil. The request goes
 // only to the connection's API base URL and follows no redirect; an OAuth token is refreshed
 // first when due, and once more after a 401.
 func (c *Connector) Verify(ctx context.Context, projectID, connectionID string) error {
@@ -562,10 +564,102 @@ func (c *Connector) verify(ctx context.Context, u *using) error {
 			return fmt.Errorf("%w: %s answered its verification request with %s not true", ErrBadCredentials, u.p.Name, v.OK)
 		}
 		return nil
+	case resp.StatusCode == http.StatusForbidden && insufficientScope(resp.Header):
+		// The provider took the credential and refused only its scope (RFC 6750 §3.1).
+		return nil
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
 		return fmt.Errorf("%w: %s answered %d to its verification request", ErrBadCredentials, u.p.Name, resp.StatusCode)
 	}
 	return fmt.Errorf("%w: %s answered %d to its verification request", ErrVerifyFailed, u.p.Name, resp.StatusCode)
+}
+
+// insufficientScope reports whether the WWW-Authenticate fields of an answer hold a Bearer
+// challenge whose error is insufficient_scope (RFC 6750 §3.1). A field is a list of
+// challenges, each a scheme followed by a token68 or by auth-params (RFC 9110 §11.6.1), so a
+// parameter belongs to the scheme last named before it; quoted strings are read whole, so
+// that their content is never taken for a parameter.
+func insufficientScope(h http.Header) bool {
+	for _, field := range h.Values("Www-Authenticate") {
+		scheme := ""
+		for i := 0; i < len(field); {
+			if c := field[i]; c == ' ' || c == '\t' || c == ',' {
+				i++
+				continue
+			}
+			name, j := httpToken(field, i)
+			if name == "" {
+				i = nextItem(field, i)
+				continue
+			}
+			k := skipSpace(field, j)
+			if k == len(field) || field[k] != '=' {
+				scheme, i = name, k // a challenge begins
+				continue
+			}
+			value, end := paramValue(field, skipSpace(field, k+1))
+			if strings.EqualFold(scheme, "Bearer") && strings.EqualFold(name, "error") && value == "insufficient_scope" {
+				return true
+			}
+			i = nextItem(field, end)
+		}
+	}
+	return false
+}
+
+// httpToken returns the RFC 9110 token at s[i:] and the index after it.
+func httpToken(s string, i int) (string, int) {
+	j := i
+	for j < len(s) && (s[j] >= 'a' && s[j] <= 'z' || s[j] >= 'A' && s[j] <= 'Z' || s[j] >= '0' && s[j] <= '9' ||
+		strings.IndexByte("!#$%&'*+-.^_`|~", s[j]) >= 0) {
+		j++
+	}
+	return s[i:j], j
+}
+
+// skipSpace returns the index of the first byte at or after i that is no space or tab.
+func skipSpace(s string, i int) int {
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t') {
+		i++
+	}
+	return i
+}
+
+// paramValue returns the auth-param value at s[i:], a token or a quoted string unescaped,
+// and the index after it.
+func paramValue(s string, i int) (string, int) {
+	if i == len(s) || s[i] != '"' {
+		return httpToken(s, i)
+	}
+	var b strings.Builder
+	for i++; i < len(s); i++ {
+		switch s[i] {
+		case '"':
+			return b.String(), i + 1
+		case '\\':
+			if i++; i == len(s) {
+				return b.String(), i
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String(), i
+}
+
+// nextItem returns the index of the comma ending the list item at s[i:], outside quoted
+// strings, or len(s).
+func nextItem(s string, i int) int {
+	quoted := false
+	for ; i < len(s); i++ {
+		switch {
+		case quoted && s[i] == '\\':
+			i++
+		case s[i] == '"':
+			quoted = !quoted
+		case !quoted && s[i] == ',':
+			return i
+		}
+	}
+	return i
 }
 
 // verifyNew verifies the credentials of a connection being made, before anything is stored.

@@ -441,6 +441,17 @@ func TestVerify(t *testing.T) {
 		{name: "accepted", status: 200},
 		{name: "unauthorized", status: 401, want: connect.ErrBadCredentials},
 		{name: "forbidden", status: 403, want: connect.ErrBadCredentials},
+		// RFC 6750 §3.1: the token was taken, only its scope falls short of the request.
+		{name: "forbidden for its scope", status: 403, header: http.Header{
+			"Www-Authenticate": {`Bearer realm="api", error="insufficient_scope", scope="users:read"`}}},
+		{name: "forbidden as an invalid token", status: 403, header: http.Header{
+			"Www-Authenticate": {`Bearer error="invalid_token"`}}, want: connect.ErrBadCredentials},
+		{name: "unauthorized, whatever the scope", status: 401, header: http.Header{
+			"Www-Authenticate": {`Bearer error="insufficient_scope"`}}, want: connect.ErrBadCredentials},
+		{name: "insufficient_scope quoted inside another challenge", status: 403, header: http.Header{
+			"Www-Authenticate": {`Basic realm="Bearer error=\"insufficient_scope\""`}}, want: connect.ErrBadCredentials},
+		{name: "insufficient_scope of another scheme", status: 403, header: http.Header{
+			"Www-Authenticate": {`Newauth realm="apps", error="insufficient_scope"`}}, want: connect.ErrBadCredentials},
 		{name: "not found", status: 404, want: connect.ErrVerifyFailed},
 		{name: "server error", status: 500, want: connect.ErrVerifyFailed},
 		{name: "redirect", status: 302, header: http.Header{"Location": {"https://evil.example/"}}, want: connect.ErrVerifyFailed},
