@@ -126,7 +126,7 @@ func TestCatalogCredentialPlacement(t *testing.T) {
 		{"intercom eu", with(apiKey("intercom"), meta("region", "eu")), "GET", "https://api.eu.intercom.io/me", bearer, nil},
 		{"pipedrive", apiKey("pipedrive"), "GET", "https://api.pipedrive.com/api/v1/users/me", map[string]string{"X-Api-Token": key}, nil},
 		// An API key in the query, for an API that takes it nowhere else.
-		{"jazzhr", apiKey("jazzhr"), "GET", "https://api.resumatorapi.com/v1/users?apikey=" + key, nil, nil},
+		{"shodan", apiKey("shodan"), "GET", "https://api.shodan.io/api-info?key=" + key, nil, nil},
 		// API keys by HTTP Basic.
 		{"stripe", apiKey("stripe"), "GET", "https://api.stripe.com/v1/balance", nil, []string{key, ""}},
 		{"freshdesk", with(apiKey("freshdesk"), workspace("acme")), "GET", "https://acme.freshdesk.com/api/v2/agents/me", nil, []string{key, "X"}},
