@@ -83,14 +83,10 @@ func secondaryOnly(t *testing.T, r *providers.Registry) map[string]bool {
 // TestSources holds testdata/sources.tsv, the record of where the catalog disagrees with other
 // public catalogs and which entries rest on them alone, to its form: every row names a
 // provider of the catalog, a source and how it was settled (the documentation that decided,
-// or why it does not matter), and fewer than 5% of the catalog's entries rest on secondary
-// sources only.
+// or why it does not matter). TestConfirmed holds the share of entries resting on other
+// sources.
 func TestSources(t *testing.T) {
-	r := providers.Default()
-	secondary := secondaryOnly(t, r)
-	if limit := r.Len() / 20; len(secondary) >= limit {
-		t.Errorf("%d entries rest on secondary sources only, want fewer than %d (5%% of %d)", len(secondary), limit, r.Len())
-	}
+	secondaryOnly(t, providers.Default())
 }
 
 // The groups of facts testdata/confirmed.tsv records as read on a provider's documentation.
@@ -165,7 +161,8 @@ func docsHosts(p *providers.Provider) []string {
 // link to where it was read; or in the provider's own repository or package (an OpenAPI
 // description, an official SDK, the source of its documentation site) on GitHub, npm or the
 // Go module proxy. The groups no such page has confirmed yet are listed, each with what was
-// tried, in testdata/unconfirmed.tsv, which may list nothing that is confirmed.
+// tried, in testdata/unconfirmed.tsv, which may list nothing that is confirmed. Those
+// entries and the ones resting on other catalogs only are fewer than 5% of the catalog.
 func TestConfirmed(t *testing.T) {
 	r := providers.Default()
 	secondary := secondaryOnly(t, r)
@@ -232,5 +229,8 @@ func TestConfirmed(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d of %d entries have facts no page of their documentation confirms yet; %d rest on secondary sources only", len(waiting), r.Len(), len(secondary))
+	if n, limit := len(waiting)+len(secondary), r.Len()/20; n >= limit {
+		t.Errorf("%d entries have facts no page of their documentation confirms and %d rest on secondary sources only: "+
+			"%d in all, want fewer than %d (5%% of %d)", len(waiting), len(secondary), n, limit, r.Len())
+	}
 }
