@@ -192,6 +192,7 @@ func authorizeParams(req *OAuthConnectRequest, rp *resolvedProvider, app *Provid
 		NoPrompt:             noPrompt,
 		AdditionalParams:     req.AdditionalParams,
 		DisableOfflineAccess: !offline,
+		ClientIDParam:        p.ClientIDParam,
 	}, slices.AppendSeq(make([]string, 0, len(scopes)+1), uniqueScopes(scopes, offline)), nil
 }
 

@@ -62,6 +62,9 @@ type AuthorizeParams struct {
 	// CodeChallenge is the PKCE S256 challenge (43 characters); when set, code_challenge and
 	// code_challenge_method=S256 are sent.
 	CodeChallenge string
+	// ClientIDParam names the parameter the client id is sent under when it is not client_id,
+	// e.g. TikTok's client_key; neither the authorize URL nor AdditionalParams may set it.
+	ClientIDParam string
 }
 
 // AuthorizeURL builds the URL that sends a user to the provider to grant access: the
@@ -87,6 +90,7 @@ func AuthorizeURL(p AuthorizeParams) (string, error) {
 // checkedQuery is what checking AuthorizeParams yields for writing the URL.
 type checkedQuery struct {
 	base, ownQuery string // the authorize endpoint and its own query
+	clientIDParam  string // client_id, or the provider's name for it
 	sep            string
 	addOffline     bool // offline_access is added to the scopes
 	prompt         []string
@@ -106,6 +110,17 @@ func checkParams(p *AuthorizeParams) (checkedQuery, error) {
 	q.base, q.ownQuery = base, ownQuery
 	if err := checkClientID(p.ClientID); err != nil {
 		return q, err
+	}
+	q.clientIDParam = "client_id"
+	if p.ClientIDParam != "" {
+		if !syntax.ParamName(p.ClientIDParam) || providers.Reserved(p.ClientIDParam) {
+			return q, invalid("clientIdParam", "must be a plain parameter name the builder does not set", nil)
+		}
+		name := providers.NormalizeParam(p.ClientIDParam)
+		if slices.Contains(ownNames, name) {
+			return q, invalid("authorizeUrl", "its query may not carry "+p.ClientIDParam, ErrReservedParam)
+		}
+		q.clientIDParam, ownNames = p.ClientIDParam, append(ownNames, name)
 	}
 	if err := checkRedirectURI(p.RedirectURI); err != nil {
 		return q, err
@@ -156,7 +171,7 @@ func (q *checkedQuery) write(p *AuthorizeParams) string {
 	prompt := strings.Join(q.prompt, "+")
 	scopes := uniqueScopes(p.Scopes, q.addOffline)
 	// The exact size unless a scope needs escaping.
-	size := len(q.base) + 1 + len(q.ownQuery) + 1 + len("response_type=code&client_id=") + len(clientID) +
+	size := len(q.base) + 1 + len(q.ownQuery) + 1 + len("response_type=code&=") + len(q.clientIDParam) + len(clientID) +
 		len("&redirect_uri=") + len(redirect) + len("&scope=") + len("&state=") + len(state) +
 		len("&prompt=") + len(prompt) +
 		len("&code_challenge=") + len(p.CodeChallenge) + len("&code_challenge_method=S256")
@@ -174,7 +189,9 @@ func (q *checkedQuery) write(p *AuthorizeParams) string {
 		b.WriteString(q.ownQuery)
 		b.WriteByte('&')
 	}
-	b.WriteString("response_type=code&client_id=")
+	b.WriteString("response_type=code&")
+	b.WriteString(q.clientIDParam)
+	b.WriteByte('=')
 	b.WriteString(clientID)
 	b.WriteString("&redirect_uri=")
 	b.WriteString(redirect)

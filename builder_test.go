@@ -610,3 +610,41 @@ func FuzzPrompt(f *testing.F) {
 		}
 	})
 }
+
+// TestAuthorizeURLClientIDParam: a provider's own name for the client id (TikTok's
+// client_key) replaces client_id, and nothing else may set it.
+func TestAuthorizeURLClientIDParam(t *testing.T) {
+	p := baseParams()
+	p.ClientIDParam = "client_key"
+	_, q := build(t, p)
+	if q.Get("client_key") != "client-1" || q.Has("client_id") || len(q["client_key"]) != 1 {
+		t.Errorf("query %v: want the client id as client_key only", q)
+	}
+	for _, tc := range []struct {
+		name, field string
+		edit        func(*connect.AuthorizeParams)
+		reserved    bool
+	}{
+		{"set again in additionalParams", "additionalParams.client_key",
+			func(p *connect.AuthorizeParams) { p.AdditionalParams = "client_key=evil" }, true},
+		{"respelt in additionalParams", "additionalParams.Client.Key",
+			func(p *connect.AuthorizeParams) { p.AdditionalParams = "Client.Key=evil" }, true},
+		{"in the authorize URL", "authorizeUrl",
+			func(p *connect.AuthorizeParams) { p.AuthorizeURL += "?client_key=evil" }, true},
+		{"a parameter the builder sets", "clientIdParam",
+			func(p *connect.AuthorizeParams) { p.ClientIDParam = "state" }, false},
+		{"not a plain name", "clientIdParam",
+			func(p *connect.AuthorizeParams) { p.ClientIDParam = "client key" }, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := baseParams()
+			p.ClientIDParam = "client_key"
+			tc.edit(&p)
+			_, err := connect.AuthorizeURL(p)
+			assertField(t, err, tc.field)
+			if errors.Is(err, connect.ErrReservedParam) != tc.reserved {
+				t.Errorf("AuthorizeURL = %v; matches ErrReservedParam: %v, want %v", err, !tc.reserved, tc.reserved)
+			}
+		})
+	}
+}

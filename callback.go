@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"maps"
 	"math"
@@ -310,7 +311,7 @@ func (c *Connector) exchange(ctx context.Context, s *session, prov *providers.Pr
 	for _, k := range slices.Sorted(maps.Keys(prov.TokenParams)) {
 		opts = append(opts, oauth2.SetAuthURLParam(k, prov.TokenParams[k]))
 	}
-	tok, err := cfg.Exchange(c.clientContext(ctx), code, opts...)
+	tok, err := cfg.Exchange(c.clientContext(ctx, prov), code, opts...)
 	if err != nil {
 		return nil, nil, tokenError(err, code, s.Verifier, app.ClientSecret.Reveal(), app.ClientID)
 	}
@@ -364,8 +365,50 @@ func authStyle(p *providers.Provider) oauth2.AuthStyle {
 }
 
 // clientContext carries the Connector's HTTP client to x/oauth2, the one way it takes one.
-func (c *Connector) clientContext(ctx context.Context) context.Context {
-	return context.WithValue(ctx, oauth2.HTTPClient, c.httpClient)
+func (c *Connector) clientContext(ctx context.Context, p *providers.Provider) context.Context {
+	hc := c.httpClient
+	if p.ClientIDParam != "" {
+		base := hc.Transport
+		if base == nil {
+			base = http.DefaultTransport
+		}
+		renamed := *hc
+		renamed.Transport = clientIDTransport{base: base, name: p.ClientIDParam}
+		hc = &renamed
+	}
+	return context.WithValue(ctx, oauth2.HTTPClient, hc)
+}
+
+// clientIDTransport sends the client id of a token request under the provider's name for it
+// (providers.Provider.ClientIDParam, e.g. TikTok's client_key) instead of the client_id that
+// x/oauth2 writes in the form body.
+type clientIDTransport struct {
+	base http.RoundTripper
+	name string
+}
+
+func (t clientIDTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body == nil {
+		return t.base.RoundTrip(r)
+	}
+	body, err := io.ReadAll(r.Body)
+	r.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return nil, errors.New("connect: the token request body is not a form")
+	}
+	if id, ok := form["client_id"]; ok {
+		form[t.name] = id
+		delete(form, "client_id")
+	}
+	enc := form.Encode()
+	out := r.Clone(r.Context())
+	out.Body, out.ContentLength = io.NopCloser(strings.NewReader(enc)), int64(len(enc))
+	out.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(enc)), nil }
+	return t.base.RoundTrip(out)
 }
 
 // tokenError turns an error of x/oauth2 into one of connect's: a provider's error response

@@ -615,6 +615,40 @@ func TestCallbackCodeParam(t *testing.T) {
 	}
 }
 
+// TestClientIDParam: for a provider that names the client id otherwise (TikTok's
+// client_key), the authorize URL, the code exchange, the refresh and the revocation carry it
+// under that name only.
+func TestClientIDParam(t *testing.T) {
+	f := newFixture(t, editProvider(t, "acme", func(p *providers.Provider) {
+		p.ClientIDParam, p.TokenAuth = "client_key", providers.TokenAuthParams
+		p.RevocationURL = strings.TrimSuffix(p.TokenURL, "/token") + "/revoke"
+	}))
+	a, _, q := f.start(t, oauthRequest("acme"))
+	if q.Get("client_key") == "" || q.Has("client_id") {
+		t.Errorf("authorize query %v: want the client id as client_key only", q)
+	}
+	f.srv.setRespond(answerGrants)
+	conn, err := f.c.Callback(context.Background(), callbackRequest("code=c&state="+a.State))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.c.Refresh(context.Background(), "proj", conn.ID); err != nil {
+		t.Fatalf("Refresh: %v", err)
+	}
+	if err := f.c.DeleteConnection(context.Background(), "proj", conn.ID); err != nil {
+		t.Fatalf("DeleteConnection: %v", err)
+	}
+	reqs := f.srv.requests()
+	if len(reqs) != 3 {
+		t.Fatalf("%d requests at the provider, want the exchange, the refresh and the revocation", len(reqs))
+	}
+	for _, r := range reqs {
+		if r.Form.Get("client_key") == "" || r.Form.Has("client_id") || r.Form.Get("client_secret") == "" || r.Basic {
+			t.Errorf("%s request %v: want the client id as client_key beside the secret, in the body", r.Path, r.Form)
+		}
+	}
+}
+
 // TestAuthorizeURLInputParams: a fixed authorize parameter may carry an input's value (Amazon
 // Selling Partner's application_id), escaped, and is left out when the input has none.
 func TestAuthorizeURLInputParams(t *testing.T) {

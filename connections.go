@@ -597,7 +597,7 @@ func (c *Connector) revocationRequest(ctx context.Context, p *providers.Provider
 	form := url.Values{"token": {token}, "token_type_hint": {hint}}
 	basic := p.TokenAuth != providers.TokenAuthParams && secret != ""
 	if !basic {
-		form.Set("client_id", id)
+		form.Set(cmp.Or(p.ClientIDParam, "client_id"), id)
 		if secret != "" {
 			form.Set("client_secret", secret)
 		}

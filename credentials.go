@@ -127,7 +127,7 @@ func (c *Connector) grantPassword(ctx context.Context, pc *OAuth2PasswordCredent
 		ClientID: pc.ClientID, ClientSecret: pc.ClientSecret.Reveal(), Scopes: pc.Scopes,
 		Endpoint: oauth2.Endpoint{TokenURL: cr.TokenURL, AuthStyle: authStyle(p)},
 	}
-	tok, err := cfg.PasswordCredentialsToken(c.clientContext(ctx), pc.Username, pc.Password.Reveal())
+	tok, err := cfg.PasswordCredentialsToken(c.clientContext(ctx, p), pc.Username, pc.Password.Reveal())
 	if err == nil {
 		err = checkToken(tok)
 	} else {
@@ -269,7 +269,7 @@ func (c *Connector) clientCredentialsToken(ctx context.Context, p *providers.Pro
 		ClientID: cr.ClientID, ClientSecret: cr.ClientSecret, TokenURL: cr.TokenURL,
 		Scopes: cr.Scopes, AuthStyle: authStyle(p),
 	}
-	tok, err := cfg.Token(c.clientContext(ctx))
+	tok, err := cfg.Token(c.clientContext(ctx, p))
 	if err != nil {
 		return nil, tokenError(err, cr.ClientSecret)
 	}

@@ -489,7 +489,7 @@ func (c *Connector) refresh(ctx context.Context, rec *ConnectionRecord, cr *cred
 	}
 	old := cr.token()
 	old.Expiry = time.Unix(1, 0) // make x/oauth2 refresh
-	tok, err := cfg.TokenSource(c.clientContext(ctx), old).Token()
+	tok, err := cfg.TokenSource(c.clientContext(ctx, p), old).Token()
 	if err != nil {
 		return nil, tokenError(err, old.RefreshToken, old.AccessToken, secret)
 	}

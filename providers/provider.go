@@ -7,6 +7,7 @@ package providers
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
 	"regexp"
 	"slices"
@@ -179,6 +180,10 @@ type Provider struct {
 	TokenParams map[string]string `json:"tokenParams,omitempty"`
 	// TokenAuth is the client authentication at the token endpoint; "" means TokenAuthBasic.
 	TokenAuth TokenAuth `json:"tokenAuth,omitempty"`
+	// ClientIDParam names the parameter the client id goes under in the authorize, token and
+	// revocation requests when it is not client_id, e.g. TikTok's client_key. It needs
+	// TokenAuthParams.
+	ClientIDParam string `json:"clientIDParam,omitempty"`
 	// TokenMetadata are values read from the token response.
 	TokenMetadata []TokenField `json:"tokenMetadata,omitempty"`
 	// CallbackInputs are inputs whose values the provider gives in the authorization
@@ -467,6 +472,24 @@ func (p *Provider) checkParams() error {
 		}
 		if !fixedParam(k, v) {
 			return fmt.Errorf("tokenParams: %s must be a plain parameter with printable value", k)
+		}
+	}
+	if n := p.ClientIDParam; n != "" {
+		if !syntax.ParamName(n) || Reserved(n) || ReservedTokenParam(n) || slices.Contains(responseParams[:], n) {
+			return fmt.Errorf("clientIDParam %q must be a plain parameter no request sets otherwise", n)
+		}
+		if p.TokenAuth != TokenAuthParams {
+			return fmt.Errorf("clientIDParam needs tokenAuth params: the client id goes in the request body")
+		}
+		for k := range maps.Keys(p.AuthParams) {
+			if NormalizeParam(k) == NormalizeParam(n) {
+				return fmt.Errorf("authParams: %s is the client id's parameter", k)
+			}
+		}
+		for k := range maps.Keys(p.TokenParams) {
+			if NormalizeParam(k) == NormalizeParam(n) {
+				return fmt.Errorf("tokenParams: %s is the client id's parameter", k)
+			}
 		}
 	}
 	if p.CodeParam != "" && !slices.Contains(codeParams[:], p.CodeParam) {

@@ -101,6 +101,9 @@ func TestPrepareValid(t *testing.T) {
 		}},
 		{name: "refresh URL", modify: func(p *providers.Provider) { p.RefreshURL = "https://auth.example.com/refresh" }},
 		{name: "code under another name", modify: func(p *providers.Provider) { p.CodeParam = "spapi_oauth_code" }},
+		{name: "client id under another name", modify: func(p *providers.Provider) {
+			p.ClientIDParam, p.TokenAuth = "client_key", providers.TokenAuthParams
+		}},
 		{name: "authParams: an input's placeholder", modify: func(p *providers.Provider) {
 			p.Inputs = []metadata.Input{{Name: "applicationId", Kind: metadata.PathSegment}}
 			p.AuthParams = map[string]string{"application_id": "{{applicationId}}"}
@@ -204,6 +207,21 @@ func TestPrepareErrors(t *testing.T) {
 		}},
 		{name: "authParams: unbalanced braces", modify: func(p *providers.Provider) {
 			p.AuthParams = map[string]string{"audience": "applicationId}}"}
+		}},
+		{name: "clientIDParam with Basic client authentication", modify: func(p *providers.Provider) { p.ClientIDParam = "client_key" }},
+		{name: "clientIDParam client_secret", modify: func(p *providers.Provider) {
+			p.ClientIDParam, p.TokenAuth = "client_secret", providers.TokenAuthParams
+		}},
+		{name: "clientIDParam state", modify: func(p *providers.Provider) {
+			p.ClientIDParam, p.TokenAuth = "state", providers.TokenAuthParams
+		}},
+		{name: "clientIDParam set by authParams", modify: func(p *providers.Provider) {
+			p.ClientIDParam, p.TokenAuth = "client_key", providers.TokenAuthParams
+			p.AuthParams = map[string]string{"Client.Key": "x"}
+		}},
+		{name: "clientIDParam set by tokenParams", modify: func(p *providers.Provider) {
+			p.ClientIDParam, p.TokenAuth = "client_key", providers.TokenAuthParams
+			p.TokenParams = map[string]string{"client_key": "x"}
 		}},
 		{name: "codeParam not a known name", modify: func(p *providers.Provider) { p.CodeParam = "auth_code" }},
 		{name: "codeParam state", modify: func(p *providers.Provider) { p.CodeParam = "state" }},
