@@ -196,15 +196,7 @@ func TestCatalogAmazonSellingPartner(t *testing.T) {
 		"sellerCentral": {Value: "sellercentral-europe.amazon.com"},
 		"region":        {Value: "eu"},
 	}
-	a, err := c.AuthorizeURL(context.Background(), req)
-	if err != nil {
-		t.Fatalf("AuthorizeURL: %v", err)
-	}
-	u, err := url.Parse(a.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
+	a, u, q := authorize(t, c, req)
 	if u.Host != "sellercentral-europe.amazon.com" || u.Path != "/apps/authorize/consent" ||
 		q.Get("application_id") != "amzn1.sp.solution.0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9" || q.Has("code_challenge") {
 		t.Errorf("authorize URL %s: want Seller Central Europe's consent page with the application_id and no PKCE", a.URL)
@@ -234,4 +226,56 @@ func TestCatalogAmazonSellingPartner(t *testing.T) {
 		t.Errorf("verification request %s %s with headers %v: want the EU marketplace participations with x-amz-access-token",
 			got.Method, got.URL, got.Header)
 	}
+}
+
+// TestCatalogTikTok runs TikTok's Login Kit flow through the catalog entry, as TikTok's own SDK
+// shows it: the client id as client_key on the authorize URL and in the token request, scopes
+// joined by commas, no PKCE (TikTok's challenge is not RFC 7636's), and the token as a Bearer
+// header on the user info call.
+func TestCatalogTikTok(t *testing.T) {
+	rec := &recorder{}
+	apps := connect.NewMemoryAppStore(connect.ProviderApp{ID: "tt-app", ProjectID: "proj", Provider: "tiktok",
+		ClientID: "awp9h9mdmo510fct", ClientSecret: sentinelAppSecret, Scopes: []string{"video.list"}})
+	c, err := connect.New(connect.Config{HTTPClient: &http.Client{Transport: rec}, Apps: apps, RedirectURL: testRedirect})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, u, q := authorize(t, c, oauthRequest("tiktok"))
+	if u.Host != "www.tiktok.com" || q.Get("client_key") != "awp9h9mdmo510fct" || q.Has("client_id") ||
+		q.Get("scope") != "user.info.basic,video.list" || q.Has("code_challenge") {
+		t.Errorf("authorize URL %s: want client_key, comma-joined scopes and no PKCE", a.URL)
+	}
+	conn, err := c.Callback(context.Background(), callbackRequest("code="+sentinelCode+"&state="+a.State))
+	if err != nil {
+		t.Fatalf("Callback: %v", err)
+	}
+	form, err := url.ParseQuery(rec.bodies[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok := rec.reqs[0]; tok.URL.String() != "https://open.tiktokapis.com/v2/oauth/token/" || form.Get("client_key") != "awp9h9mdmo510fct" ||
+		form.Has("client_id") || form.Get("client_secret") != sentinelAppSecret || form.Get("code") != sentinelCode {
+		t.Errorf("token request to %s with %v: want the code, client_key and client_secret in the form", tok.URL, form)
+	}
+	if err := c.Verify(context.Background(), "proj", conn.ID); err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+	if got := rec.last(); got.URL.String() != "https://open.tiktokapis.com/v2/user/info/?fields=open_id" ||
+		got.Header.Get("Authorization") != "Bearer "+sentinelAccessToken {
+		t.Errorf("verification request %s with Authorization %q", got.URL, got.Header.Get("Authorization"))
+	}
+}
+
+// authorize starts the flow of req and parses its authorize URL.
+func authorize(t *testing.T, c *connect.Connector, req connect.OAuthConnectRequest) (*connect.Authorization, *url.URL, url.Values) {
+	t.Helper()
+	a, err := c.AuthorizeURL(context.Background(), req)
+	if err != nil {
+		t.Fatalf("AuthorizeURL: %v", err)
+	}
+	u, err := url.Parse(a.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a, u, u.Query()
 }
