@@ -144,7 +144,7 @@ func parseCallback(r *http.Request) (*callbackParams, error) {
 	}
 	// A provider may name the code otherwise (providers.Provider.CodeParam); which name is
 	// its own is checked once the flow, and so the provider, is known.
-	for _, name := range providers.CodeParams() {
+	for name := range providers.CodeParams() {
 		if _, ok := q[name]; !ok {
 			continue
 		}

@@ -7,7 +7,7 @@ package providers
 
 import (
 	"fmt"
-	"maps"
+	"iter"
 	"net/url"
 	"regexp"
 	"slices"
@@ -260,8 +260,8 @@ func NormalizeParam(name string) string {
 // provider, is known.
 var codeParams = [...]string{"spapi_oauth_code"}
 
-// CodeParams returns the names other than code that [Provider.CodeParam] may take.
-func CodeParams() []string { return slices.Clone(codeParams[:]) }
+// CodeParams yields the names other than code that [Provider.CodeParam] may take.
+func CodeParams() iter.Seq[string] { return slices.Values(codeParams[:]) }
 
 // responseParams are the parameters of an authorization response other than the code.
 var responseParams = [...]string{"state", "iss", "error", "error_description", "error_uri"}
@@ -443,8 +443,11 @@ func (p *Provider) checkPrompt() error {
 
 // checkParams checks the fixed authorize and token parameters, none of them reserved.
 func (p *Provider) checkParams() error {
+	clientID := func(k string) bool {
+		return p.ClientIDParam != "" && NormalizeParam(k) == NormalizeParam(p.ClientIDParam)
+	}
 	for k, v := range p.AuthParams {
-		if Reserved(k) {
+		if Reserved(k) || clientID(k) {
 			return fmt.Errorf("authParams: %s is reserved", k)
 		}
 		if name, ok := paramInput(v); ok {
@@ -467,7 +470,7 @@ func (p *Provider) checkParams() error {
 		}
 	}
 	for k, v := range p.TokenParams {
-		if ReservedTokenParam(k) {
+		if ReservedTokenParam(k) || clientID(k) {
 			return fmt.Errorf("tokenParams: %s is a parameter of the token request itself", k)
 		}
 		if !fixedParam(k, v) {
@@ -480,16 +483,6 @@ func (p *Provider) checkParams() error {
 		}
 		if p.TokenAuth != TokenAuthParams {
 			return fmt.Errorf("clientIDParam needs tokenAuth params: the client id goes in the request body")
-		}
-		for k := range maps.Keys(p.AuthParams) {
-			if NormalizeParam(k) == NormalizeParam(n) {
-				return fmt.Errorf("authParams: %s is the client id's parameter", k)
-			}
-		}
-		for k := range maps.Keys(p.TokenParams) {
-			if NormalizeParam(k) == NormalizeParam(n) {
-				return fmt.Errorf("tokenParams: %s is the client id's parameter", k)
-			}
 		}
 	}
 	if p.CodeParam != "" && !slices.Contains(codeParams[:], p.CodeParam) {
